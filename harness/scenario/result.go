@@ -1,0 +1,93 @@
+package scenario
+
+// Record is one request as the load generator saw it. Times are nanoseconds
+// on the guest's CLOCK_MONOTONIC, the same clock rollout events use.
+type Record struct {
+	Seq      int64 `json:"n"`
+	Intended int64 `json:"i"` // when the schedule wanted it to start
+	Start    int64 `json:"s"` // when it actually started
+	// Connect is from actual start until the TCP handshake completed (0 when
+	// it never did); Total is from the INTENDED start until the answer or the
+	// error, so a generator that falls behind still shows the delay.
+	Connect   int64      `json:"c"`
+	Total     int64      `json:"t"`
+	Pod       string     `json:"p,omitempty"` // who answered
+	Err       ErrorClass `json:"e,omitempty"`
+	Phase     string     `json:"ph,omitempty"` // where it failed: connect, write, read
+	LocalPort int        `json:"lp,omitempty"`
+}
+
+// Event kinds of the rollout, in the order a pod goes through them.
+const (
+	EvPodCreated      = "pod-created"
+	EvServerStarted   = "server-started"
+	EvReady           = "ready"
+	EvEndpointAdded   = "endpoint-added"
+	EvEndpointRemoved = "endpoint-removed"
+	EvWeightZero      = "weight-0"
+	EvSIGTERM         = "sigterm"
+	EvSIGKILL         = "sigkill"
+	EvExit            = "exit"
+	EvNetnsDeleted    = "netns-deleted"
+	EvRSDeleted       = "real-server-deleted"
+	EvLoadStart       = "load-start"
+	EvRolloutStart    = "rollout-start"
+	EvRolloutDone     = "rollout-done"
+	EvLoadStop        = "load-stop"
+)
+
+// Event is one step of the rollout, on the records' clock.
+type Event struct {
+	T      int64  `json:"t"`
+	Kind   string `json:"kind"`
+	Pod    string `json:"pod,omitempty"`
+	IP     string `json:"ip,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Effective is what the node really had, read back after setup.
+type Effective struct {
+	KernelRelease string            `json:"kernel_release"`
+	Sysctls       map[string]string `json:"sysctls"`
+	IPVS          string            `json:"ipvs,omitempty"`     // ipvsadm -Ln
+	Rules         string            `json:"rules,omitempty"`    // iptables-save or nft list ruleset
+	IPSets        string            `json:"ipsets,omitempty"`   // ipset list (ipvs mode)
+	IPVSAfter     string            `json:"ipvs_after,omitempty"` // ipvsadm -Ln after the rollout
+}
+
+// Counts are the request outcomes.
+type Counts struct {
+	Requests  int                `json:"requests"`
+	Successes int                `json:"successes"`
+	Errors    map[ErrorClass]int `json:"errors"`
+	// Over1s counts requests (any outcome) whose total time exceeded 1 s:
+	// the signature of a dropped SYN retransmitted after 1 s.
+	Over1s int `json:"over_1s"`
+	// ToTerminating counts answers whose connection was set up after the
+	// answering pod's endpoint had been removed: new traffic to a pod that
+	// is on its way out.
+	ToTerminating int `json:"to_terminating"`
+	// ErrorsAfterRemoval counts failures that started after the first
+	// endpoint removal; with no-route/timeout they are traffic sent to a
+	// pod already gone (a failed request cannot name its pod).
+	ErrorsAfterRemoval int `json:"errors_after_removal"`
+}
+
+// CellResult is everything one cell produced except the raw records, which
+// travel as a separate file.
+type CellResult struct {
+	Cell      Cell              `json:"cell"`
+	ConnReuse ConnReuseDecision `json:"conn_reuse"`
+	Effective Effective         `json:"effective"`
+	Counts    Counts            `json:"counts"`
+	Total     Summary           `json:"total"`   // intended start -> answer
+	Connect   Summary           `json:"connect"` // TCP handshake, successes only
+	// Throughput is successful answers per second over the load's span.
+	Throughput  float64        `json:"throughput"`
+	LoadSeconds float64        `json:"load_seconds"`
+	PerPod      map[string]int `json:"per_pod"`
+	Timeline    []Bucket       `json:"timeline"`
+	// T0 is the clock value timeline offsets and event offsets count from.
+	T0     int64   `json:"t0"`
+	Events []Event `json:"events"`
+}

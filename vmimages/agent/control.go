@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rolloutlab/rolloutlab/harness/protocol"
+)
+
+// control writes framed messages to the host. It prefers the dedicated
+// serial port and falls back to the console so that even an agent that
+// cannot open ttyS1 still tells the host why.
+type control struct {
+	mu  sync.Mutex
+	out *os.File
+}
+
+func openControl() *control {
+	f, err := os.OpenFile(protocol.ControlDevice, os.O_WRONLY|unix.O_NOCTTY, 0)
+	if err == nil {
+		if err := makeRaw(f); err == nil {
+			return &control{out: f}
+		}
+		f.Close()
+	}
+	fmt.Fprintf(os.Stderr, "agent: control port %s unusable (%v); using the console\n", protocol.ControlDevice, err)
+	return &control{out: os.Stdout}
+}
+
+// makeRaw stops the tty layer from rewriting our bytes (\n -> \r\n, echo).
+func makeRaw(f *os.File) error {
+	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	t.Cflag = t.Cflag&^unix.CBAUD | unix.B115200
+	return unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
+}
+
+func (c *control) send(kind protocol.Kind, name string, data any) error {
+	m := protocol.Message{Kind: kind, Time: time.Now(), Name: name}
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return fmt.Errorf("encode %s message: %w", kind, err)
+		}
+		m.Data = b
+	}
+	return c.write(m)
+}
+
+func (c *control) write(m protocol.Message) error {
+	line, err := protocol.Encode(m)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err = c.out.Write(append(line, '\n'))
+	return err
+}
+
+// Logf implements the scenario runner's Emitter: progress lines for the user.
+func (c *control) Logf(format string, args ...any) {
+	_ = c.write(protocol.Message{Kind: protocol.KindLog, Time: time.Now(), Text: fmt.Sprintf(format, args...)})
+}
+
+// Result sends one scenario cell's result.
+func (c *control) Result(name string, v any) error {
+	return c.send(protocol.KindCellResult, name, v)
+}
+
+// File sends a named blob (JSON encodes []byte as base64).
+func (c *control) File(name string, data []byte) error {
+	return c.send(protocol.KindFile, name, data)
+}
+
+func (c *control) fail(kind protocol.ErrorKind, op string, err error) {
+	_ = c.send(protocol.KindError, "", &protocol.GuestError{Kind: kind, Op: op, Message: err.Error()})
+}

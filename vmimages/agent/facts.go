@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rolloutlab/rolloutlab/harness/protocol"
+)
+
+func gatherFacts(bootToAgent time.Duration) protocol.Facts {
+	var u unix.Utsname
+	_ = unix.Uname(&u)
+	return protocol.Facts{
+		KernelRelease: unix.ByteSliceToString(u.Release[:]),
+		KernelVersion: unix.ByteSliceToString(u.Version[:]),
+		CPUs:          runtime.NumCPU(),
+		BootToAgent:   protocol.Duration(bootToAgent),
+	}
+}
+
+// refreshFacts re-reads what module loading can change.
+func refreshFacts(f protocol.Facts) protocol.Facts {
+	f.Clocksource = readTrim("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+	f.MemTotalKiB = memTotalKiB()
+	if first, err := firstLine("/proc/net/ip_vs"); err == nil {
+		f.IPVS = true
+		f.IPVSVersion = first
+	}
+	_, err := os.Stat("/proc/sys/net/netfilter/nf_conntrack_max")
+	f.Conntrack = err == nil
+	f.Sysctls = readSysctls()
+	return f
+}
+
+// readSysctls reads back the settings the scenario depends on, so a result
+// records what was in effect rather than what was asked for.
+func readSysctls() map[string]string {
+	out := map[string]string{}
+	paths, _ := filepath.Glob("/proc/sys/net/ipv4/vs/*")
+	paths = append(paths, "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/ip_local_port_range",
+		"/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait", "/proc/sys/net/bridge/bridge-nf-call-iptables")
+	for _, p := range paths {
+		if v, err := os.ReadFile(p); err == nil {
+			key := strings.ReplaceAll(strings.TrimPrefix(p, "/proc/sys/"), "/", ".")
+			out[key] = strings.Join(strings.Fields(string(v)), " ")
+		}
+	}
+	return out
+}
+
+func readTrim(p string) string {
+	b, _ := os.ReadFile(p)
+	return strings.TrimSpace(string(b))
+}
+
+func firstLine(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Scan()
+	return strings.TrimSpace(s.Text()), nil
+}
+
+func memTotalKiB() int64 {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rolloutlab/rolloutlab/harness/protocol"
+)
+
+// runInit boots the guest: mounts, modules, facts, the requested work, and
+// a clean power-off. PID 1 must never exit (the kernel would panic), so every
+// path, including a Go panic, ends in poweroff.
+func runInit() {
+	mountErr := mountBasics() // before openControl: /dev must exist
+	ctl := openControl()
+	defer func() {
+		if r := recover(); r != nil {
+			ctl.fail(protocol.ErrHarness, "agent", fmt.Errorf("agent panic: %v", r))
+		}
+		_ = ctl.send(protocol.KindDone, "", nil)
+		powerOff()
+	}()
+	if mountErr != nil {
+		ctl.fail(protocol.ErrHarness, "mount", mountErr)
+		return
+	}
+	bootToAgent := uptime()
+	req, err := readRequest()
+	if err != nil {
+		ctl.fail(protocol.ErrHarness, "request", err)
+		return
+	}
+	facts := gatherFacts(bootToAgent)
+	loaded, err := loadModules(facts.KernelRelease, req.Modules, ctl)
+	facts.Modules = loaded
+	if err != nil {
+		// A kernel without the modules we need is the kernel's problem,
+		// not the harness's; report it with the facts we have.
+		_ = ctl.send(protocol.KindHello, "", refreshFacts(facts))
+		ctl.fail(protocol.ErrKernel, "modules", err)
+		return
+	}
+	facts = refreshFacts(facts)
+	facts.AgentReady = protocol.Duration(uptime())
+	if err := ctl.send(protocol.KindHello, "", facts); err != nil {
+		fmt.Fprintf(os.Stderr, "agent: cannot send hello: %v\n", err)
+	}
+
+	ctx := context.Background()
+	if req.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.Deadline))
+		defer cancel()
+	}
+	if err := runMode(ctx, req, ctl); err != nil {
+		kind := protocol.ErrScenario
+		var ge *protocol.GuestError
+		switch {
+		case errors.As(err, &ge):
+			kind = ge.Kind
+		case errors.Is(err, context.DeadlineExceeded):
+			kind = protocol.ErrTimeout
+		}
+		ctl.fail(kind, string(req.Mode), err)
+	}
+}
+
+func runMode(ctx context.Context, req *protocol.Request, ctl *control) error {
+	switch req.Mode {
+	case protocol.ModeProbe:
+		return nil
+	case protocol.ModeExec:
+		res, err := execCommand(ctx, req.Command)
+		if err != nil {
+			return err
+		}
+		return ctl.send(protocol.KindExecResult, "", res)
+	case protocol.ModeShell:
+		return interactiveShell()
+	case protocol.ModeScenario:
+		return runScenario(ctx, req.Cells, ctl)
+	default:
+		return fmt.Errorf("unknown mode %q (want probe, exec, shell or scenario)", req.Mode)
+	}
+}
+
+func mountBasics() error {
+	mounts := []struct{ src, dst, fs, data string }{
+		{"proc", "/proc", "proc", ""},
+		{"sysfs", "/sys", "sysfs", ""},
+		{"devtmpfs", "/dev", "devtmpfs", ""},
+		{"devpts", "/dev/pts", "devpts", "ptmxmode=0666"},
+		{"tmpfs", "/tmp", "tmpfs", ""},
+		{"tmpfs", "/run", "tmpfs", ""},
+	}
+	for _, m := range mounts {
+		if err := os.MkdirAll(m.dst, 0o755); err != nil {
+			return err
+		}
+		if err := unix.Mount(m.src, m.dst, m.fs, 0, m.data); err != nil && err != unix.EBUSY {
+			return fmt.Errorf("mount %s on %s: %w", m.fs, m.dst, err)
+		}
+	}
+	// ip netns keeps its bind mounts here; xtables wants its lock dir.
+	for _, d := range []string{"/run/netns", "/run/xtables", "/var"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	_ = os.Symlink("/run", "/var/run")
+	_ = os.Symlink("/proc/self/fd", "/dev/fd")
+	// Let the kernel autoload what tools ask for (nft expressions, xt
+	// matches) with busybox's modprobe, which reads the same modules.dep.
+	_ = os.WriteFile("/proc/sys/kernel/modprobe", []byte("/sbin/modprobe"), 0o644)
+	return nil
+}
+
+func readRequest() (*protocol.Request, error) {
+	b, err := os.ReadFile(protocol.RequestPath)
+	if err != nil {
+		return nil, fmt.Errorf("read request: %w", err)
+	}
+	var req protocol.Request
+	if err := json.Unmarshal(b, &req); err != nil {
+		return nil, fmt.Errorf("parse request %s: %w", protocol.RequestPath, err)
+	}
+	return &req, nil
+}
+
+func loadModules(release string, names []string, ctl *control) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	idx, err := readModuleIndex(release)
+	order, builtin, missing := idx.loadOrder(names)
+	if err != nil && len(order) > 0 {
+		return nil, err
+	}
+	var loaded []string
+	for _, n := range order {
+		if err := idx.insert(n); err != nil {
+			return loaded, err
+		}
+		loaded = append(loaded, n)
+	}
+	if len(missing) > 0 {
+		ctl.Logf("modules neither loadable nor built in (may be built in without modules.builtin): %v", missing)
+	}
+	return append(loaded, builtin...), nil
+}
+
+func powerOff() {
+	unix.Sync()
+	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	for { // Reboot only returns on failure; PID 1 must not exit.
+		time.Sleep(time.Hour)
+	}
+}
+
+func uptime() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// moduleIndex maps module names to their file and dependencies, read from
+// modules.dep (paths relative to /lib/modules/<release>).
+type moduleIndex struct {
+	root    string
+	path    map[string]string
+	deps    map[string][]string
+	builtin map[string]bool
+}
+
+// modName normalises "kernel/net/ip_vs-x.ko" or "ip-vs" to "ip_vs" form,
+// as the kernel treats '-' and '_' alike in module names.
+func modName(p string) string {
+	b := filepath.Base(p)
+	b = strings.TrimSuffix(b, ".ko")
+	return strings.ReplaceAll(b, "-", "_")
+}
+
+func readModuleIndex(release string) (*moduleIndex, error) {
+	root := filepath.Join("/lib/modules", release)
+	idx := &moduleIndex{root: root, path: map[string]string{}, deps: map[string][]string{}, builtin: map[string]bool{}}
+	if f, err := os.Open(filepath.Join(root, "modules.builtin")); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			idx.builtin[modName(strings.TrimSpace(s.Text()))] = true
+		}
+		f.Close()
+	}
+	f, err := os.Open(filepath.Join(root, "modules.dep"))
+	if err != nil {
+		return idx, fmt.Errorf("no module index for kernel %s: %w", release, err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 64*1024), 1024*1024)
+	for s.Scan() {
+		mod, deps, ok := strings.Cut(s.Text(), ":")
+		if !ok {
+			continue
+		}
+		n := modName(mod)
+		idx.path[n] = mod
+		for _, d := range strings.Fields(deps) {
+			idx.deps[n] = append(idx.deps[n], modName(d))
+		}
+	}
+	return idx, s.Err()
+}
+
+// loadOrder returns the modules to insert for names, dependencies first,
+// each once. Built-in and unknown names are reported separately.
+func (idx *moduleIndex) loadOrder(names []string) (order, builtin, missing []string) {
+	seen := map[string]bool{}
+	var visit func(n string)
+	visit = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		if _, ok := idx.path[n]; !ok {
+			if idx.builtin[n] {
+				builtin = append(builtin, n)
+			} else {
+				missing = append(missing, n)
+			}
+			return
+		}
+		// modules.dep lists a module's full dependency closure; loading the
+		// list back to front puts every dependency before its users.
+		deps := idx.deps[n]
+		for i := len(deps) - 1; i >= 0; i-- {
+			visit(deps[i])
+		}
+		order = append(order, n)
+	}
+	for _, n := range names {
+		visit(modName(n))
+	}
+	return order, builtin, missing
+}
+
+func (idx *moduleIndex) insert(name string) error {
+	f, err := os.Open(filepath.Join(idx.root, idx.path[name]))
+	if err != nil {
+		return fmt.Errorf("open module %s: %w", name, err)
+	}
+	defer f.Close()
+	if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && err != unix.EEXIST {
+		return fmt.Errorf("load module %s: %w", name, err)
+	}
+	return nil
+}
