@@ -181,7 +181,7 @@ type progressWriter struct {
 
 func (p *progressWriter) Write(b []byte) (int, error) {
 	p.done += int64(len(b))
-	if p.out != nil && p.total > 0 {
+	if p.out != nil && p.total > 4<<20 { // small files: just the final line
 		pct := p.done * 100 / p.total
 		if pct >= p.lastPct+10 && pct < 100 {
 			p.lastPct = pct - pct%10

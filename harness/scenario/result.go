@@ -49,9 +49,9 @@ type Event struct {
 type Effective struct {
 	KernelRelease string            `json:"kernel_release"`
 	Sysctls       map[string]string `json:"sysctls"`
-	IPVS          string            `json:"ipvs,omitempty"`     // ipvsadm -Ln
-	Rules         string            `json:"rules,omitempty"`    // iptables-save or nft list ruleset
-	IPSets        string            `json:"ipsets,omitempty"`   // ipset list (ipvs mode)
+	IPVS          string            `json:"ipvs,omitempty"`       // ipvsadm -Ln
+	Rules         string            `json:"rules,omitempty"`      // iptables-save or nft list ruleset
+	IPSets        string            `json:"ipsets,omitempty"`     // ipset list (ipvs mode)
 	IPVSAfter     string            `json:"ipvs_after,omitempty"` // ipvsadm -Ln after the rollout
 }
 

@@ -28,7 +28,11 @@ func modName(p string) string {
 }
 
 func readModuleIndex(release string) (*moduleIndex, error) {
-	root := filepath.Join("/lib/modules", release)
+	return readModuleIndexAt("/lib/modules", release)
+}
+
+func readModuleIndexAt(base, release string) (*moduleIndex, error) {
+	root := filepath.Join(base, release)
 	idx := &moduleIndex{root: root, path: map[string]string{}, deps: map[string][]string{}, builtin: map[string]bool{}}
 	if f, err := os.Open(filepath.Join(root, "modules.builtin")); err == nil {
 		s := bufio.NewScanner(f)

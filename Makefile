@@ -1,0 +1,67 @@
+# rolloutlab: does a Kubernetes rollout lose or delay connections on this kernel?
+#   make e2e KERNEL=6.1      the main job: boot the kernel, run the specs
+#   make test                unit tests + one real boot of the default kernel
+# Everything else is installed on demand (QEMU via apt, Go modules, kernels, image).
+
+KERNEL ?=
+ACCEL  ?= auto
+GO     ?= go
+GINKGO_FLAGS ?=
+export KERNEL ACCEL
+
+BIN := bin/rolloutlab
+
+.PHONY: all deps e2e test unit smoke shell exec bench-boot kernels image-lock clean FORCE
+
+all: test
+
+# Host tools. QEMU comes from Debian/Ubuntu packages; as root we install it,
+# otherwise we stop with the exact command to run.
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go >= 1.24 (https://go.dev/dl/)"; exit 1; }
+	@command -v qemu-system-x86_64 >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> installing QEMU (qemu-system-x86)"; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null || \
+	    { sleep 2; apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null; }; \
+	  else \
+	    echo "QEMU is missing: run  sudo apt-get install -y --no-install-recommends qemu-system-x86"; exit 1; \
+	  fi; }
+	@$(GO) mod download
+
+$(BIN): FORCE
+	@$(GO) build -o $(BIN) ./harness/cmd/rolloutlab
+
+# The main job. The kernel name is checked first (no download for a typo),
+# then kernel + image are prepared with progress, then the Ginkgo suite runs.
+e2e: deps $(BIN)
+	@$(BIN) check-kernel
+	@$(BIN) prepare
+	$(GO) test ./e2e -count=1 -timeout 85m -v -ginkgo.v $(GINKGO_FLAGS)
+
+# Unit tests of the pure parts, then the smoke specs: at least one real boot.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./harness/... ./vmimages/... ./kernels/...
+	$(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke'
+
+shell: deps $(BIN)
+	$(BIN) shell
+
+# make exec KERNEL=5.10 CMD='ipvsadm -Ln'
+exec: deps $(BIN)
+	@test -n "$(CMD)" || { echo "usage: make exec KERNEL=<k> CMD='<command>'"; exit 2; }
+	@$(BIN) exec -- '$(CMD)'
+
+bench-boot: deps $(BIN)
+	$(BIN) bench-boot --boots 5
+
+kernels: $(BIN)
+	@$(BIN) kernels
+
+# Refresh the pinned Debian packages of the guest image.
+image-lock:
+	$(GO) run ./vmimages/lockgen
+
+clean:
+	rm -rf bin

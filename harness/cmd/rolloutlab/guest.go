@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/harness/run"
+)
+
+func newExecCommand(g *globalFlags) *cobra.Command {
+	var dryRun bool
+	var keep string
+	cmd := &cobra.Command{
+		Use:   "exec [flags] -- COMMAND [ARG...]",
+		Short: "Boot the kernel, run one command in the guest, print its output, exit with its exit code",
+		Example: `  rolloutlab exec -k 6.1 -- 'ipvsadm -Ln; conntrack -L; nft list ruleset'
+  make exec KERNEL=5.10 CMD='ipvsadm -Ln'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			env, err := run.Prepare(cmd.Context(), g.options())
+			if err != nil {
+				return err
+			}
+			dir, cleanup, err := outDir(keep)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			o := run.BootOptions{OutDir: dir}
+			if dryRun {
+				o.DryRun = os.Stderr
+			}
+			if len(args) > 1 {
+				args = []string{strings.Join(args, " ")}
+			}
+			res, err := env.Boot(cmd.Context(), protocol.Request{Mode: protocol.ModeExec, Command: args}, o)
+			if err != nil {
+				return err
+			}
+			if res.Exec == nil {
+				return fmt.Errorf("guest finished without an exec result (console: %s)", res.ConsoleLog)
+			}
+			fmt.Fprint(os.Stdout, res.Exec.Stdout)
+			fmt.Fprint(os.Stderr, res.Exec.Stderr)
+			if res.Exec.ExitCode != 0 {
+				return &exitCode{res.Exec.ExitCode}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the QEMU command line before running")
+	cmd.Flags().StringVar(&keep, "out", "", "keep console/control logs in this directory (default: temporary, removed)")
+	return cmd
+}
+
+func newShellCommand(g *globalFlags) *cobra.Command {
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "shell",
+		Short: "Interactive shell in a guest running the chosen kernel and the scenario image (Ctrl-A x quits QEMU)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			env, err := run.Prepare(cmd.Context(), g.options())
+			if err != nil {
+				return err
+			}
+			dir, cleanup, err := outDir("")
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			o := run.BootOptions{OutDir: dir, Interactive: true}
+			if dryRun {
+				o.DryRun = os.Stderr
+			}
+			_, err = env.Boot(cmd.Context(), protocol.Request{Mode: protocol.ModeShell}, o)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the QEMU command line before running")
+	return cmd
+}
+
+// outDir returns keep (created) or a temporary directory removed by cleanup.
+func outDir(keep string) (string, func(), error) {
+	if keep != "" {
+		return keep, func() {}, os.MkdirAll(keep, 0o755)
+	}
+	d, err := os.MkdirTemp("", "rolloutlab-")
+	if err != nil {
+		return "", nil, err
+	}
+	return d, func() { os.RemoveAll(d) }, nil
+}

@@ -1,0 +1,398 @@
+package kernel
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/harness/fetch"
+)
+
+// prepareFormat versions the layout of a prepared kernel directory; bump it
+// when Prepare's output changes so old cache entries are not reused.
+const prepareFormat = 1
+
+// Files in a prepared kernel directory.
+const (
+	FileVmlinuz  = "vmlinuz"
+	FileModules  = "modules.cpio.gz"
+	FileConfig   = "config"
+	FileMetadata = "kernel.json"
+)
+
+// ErrNotSupported marks source kinds Prepare cannot handle yet.
+var ErrNotSupported = errors.New("not yet supported")
+
+// Prepared is a kernel ready to boot.
+type Prepared struct {
+	Entry          *Entry
+	Key            string // content key of the cache entry (hex sha256)
+	Dir            string // cacheDir/kernels/<name>-<key12>
+	Vmlinuz        string // path of the kernel image
+	ModulesArchive string // path of modules.cpio.gz (initramfs fragment)
+	Config         string // path of the kernel's .config
+	UnameR         string
+	VmlinuzSHA256  string
+	// Modules are the modules present (loadable or builtin), dependencies
+	// first: the list to hand the guest agent, which skips builtin ones.
+	Modules []string
+	Builtin []string // subset of Modules built into vmlinuz
+	Missing []string // requested modules this kernel does not have at all
+	Meta    *Metadata
+}
+
+// Metadata is kernel.json in a prepared directory.
+type Metadata struct {
+	Format        int             `json:"format"`
+	Key           string          `json:"key"`
+	Name          string          `json:"name"`
+	Release       string          `json:"release"`
+	UnameR        string          `json:"uname_r"`
+	Source        string          `json:"source"`
+	VmlinuzSHA256 string          `json:"vmlinuz_sha256"`
+	Fixes         map[string]bool `json:"fixes"`
+	FixesSource   string          `json:"fixes_source"`
+	Packages      []Package       `json:"packages"`
+	Modules       *Selection      `json:"modules"`
+	// ModulesDepFrom says where modules.dep came from: "modules.dep" (the
+	// tree's own, rewritten) or "modinfo" (generated).
+	ModulesDepFrom     string `json:"modules_dep_from"`
+	ModulesArchiveSize int64  `json:"modules_archive_size"`
+}
+
+// Key is the content key of e's prepared directory: its pins, its module
+// list and the output format. Changing any of them prepares anew.
+func Key(e *Entry) string {
+	pins := struct {
+		Format   int
+		UnameR   string
+		Source   string
+		Packages []Package
+		Build    *BuildSpec
+		Modules  []string
+	}{prepareFormat, e.UnameR, e.Source, e.Packages, e.Build, e.Modules}
+	b, _ := json.Marshal(pins) // plain structs: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Dir is where e is prepared under cacheDir.
+func Dir(cacheDir string, e *Entry) string {
+	return filepath.Join(cacheDir, "kernels", e.Name+"-"+Key(e)[:12])
+}
+
+// Prepare makes e bootable: downloads its pinned packages into
+// cacheDir/downloads (verified by size and sha256), and publishes
+// cacheDir/kernels/<name>-<key12>/ with vmlinuz, config, modules.cpio.gz
+// and kernel.json. A complete directory is reused without any download;
+// concurrent runs serialise on the directory's lock.
+func Prepare(ctx context.Context, e *Entry, cacheDir string, progress io.Writer) (*Prepared, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	start := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(progress, "kernel %s: %s (%s)\n", e.Name, fmt.Sprintf(format, args...), time.Since(start).Round(100*time.Millisecond))
+	}
+	switch e.Source {
+	case SourceDebian, SourceUbuntuMainline:
+	case SourceBuild, SourceKernelOrg:
+		return nil, fmt.Errorf("kernel %q: source %q: building kernels is %w here (needs harness/kbuild)", e.Name, e.Source, ErrNotSupported)
+	default:
+		return nil, fmt.Errorf("kernel %q: source %q: %w", e.Name, e.Source, ErrNotSupported)
+	}
+	if cacheDir == "" {
+		return nil, errors.New("kernel: empty cache dir")
+	}
+	key := Key(e)
+	dir := Dir(cacheDir, e)
+	cached := true
+	err := cache.Publish(ctx, dir, func(tmp string) error {
+		cached = false
+		return build(ctx, e, key, cacheDir, tmp, progress, logf)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prepare kernel %q: %w", e.Name, err)
+	}
+	p, err := readPrepared(e, dir)
+	if err != nil {
+		return nil, fmt.Errorf("prepare kernel %q: %w", e.Name, err)
+	}
+	if cached {
+		logf("cached in %s", dir)
+	} else {
+		logf("ready in %s", dir)
+	}
+	return p, nil
+}
+
+func readPrepared(e *Entry, dir string) (*Prepared, error) {
+	b, err := os.ReadFile(filepath.Join(dir, FileMetadata))
+	if err != nil {
+		return nil, err
+	}
+	var m Metadata
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, FileMetadata), err)
+	}
+	if m.Format != prepareFormat || m.Modules == nil {
+		return nil, fmt.Errorf("%s: format %d, want %d (remove the directory)", filepath.Join(dir, FileMetadata), m.Format, prepareFormat)
+	}
+	return &Prepared{
+		Entry:          e,
+		Key:            m.Key,
+		Dir:            dir,
+		Vmlinuz:        filepath.Join(dir, FileVmlinuz),
+		ModulesArchive: filepath.Join(dir, FileModules),
+		Config:         filepath.Join(dir, FileConfig),
+		UnameR:         m.UnameR,
+		VmlinuzSHA256:  m.VmlinuzSHA256,
+		Modules:        m.Modules.Order,
+		Builtin:        m.Modules.Builtin,
+		Missing:        m.Modules.Missing,
+		Meta:           &m,
+	}, nil
+}
+
+// build fills tmp (to become the published directory).
+func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io.Writer, logf func(string, ...any)) error {
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700; QEMU may run as another user
+		return err
+	}
+	store := &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Progress: progress}
+	var debs []string
+	for _, p := range e.Packages {
+		f, err := store.Get(ctx, fetch.Item{URLs: packageURLs(e.Source, p), SHA256: p.SHA256, Size: p.Size})
+		if err != nil {
+			return fmt.Errorf("package %s: %w", p.Package, err)
+		}
+		debs = append(debs, f)
+	}
+	logf("%d package(s) verified", len(debs))
+
+	unpack := filepath.Join(tmp, ".unpack")
+	defer os.RemoveAll(unpack)
+	modRoot := "lib/modules/" + e.UnameR + "/"
+	seenRoots := map[string]bool{}
+	keep := func(name string) (string, bool) {
+		// Newer Debian (trixie on) installs under /usr/lib/modules.
+		name = strings.TrimPrefix(name, "usr/")
+		if rest, ok := strings.CutPrefix(name, "lib/modules/"); ok {
+			if u, _, ok := strings.Cut(rest, "/"); ok {
+				seenRoots[u] = true
+			}
+		}
+		switch {
+		case name == "boot/vmlinuz-"+e.UnameR, name == "boot/config-"+e.UnameR:
+			return name, true
+		case strings.HasPrefix(name, modRoot+"kernel/"):
+			return name, isModuleFile(name)
+		case strings.HasPrefix(name, modRoot):
+			switch path.Base(name) {
+			case "vmlinuz", "config", "modules.builtin", "modules.dep":
+				return name, true
+			}
+		}
+		return "", false
+	}
+	for _, d := range debs {
+		if _, err := unpackDeb(d, unpack, keep); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	logf("unpacked")
+
+	find := func(what string, names ...string) (string, error) {
+		for _, n := range names {
+			p := filepath.Join(unpack, filepath.FromSlash(n))
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+		roots := slices.Sorted(func(yield func(string) bool) {
+			for r := range seenRoots {
+				if !yield(r) {
+					return
+				}
+			}
+		})
+		return "", fmt.Errorf("no %s in the packages (looked for %s; module dirs found: %v; is uname_r %q right?)",
+			what, strings.Join(names, ", "), roots, e.UnameR)
+	}
+	vmlinuz, err := find("kernel image", "boot/vmlinuz-"+e.UnameR, modRoot+"vmlinuz")
+	if err != nil {
+		return err
+	}
+	config, err := find("kernel config", "boot/config-"+e.UnameR, modRoot+"config")
+	if err != nil {
+		return err
+	}
+	vmSHA, err := moveHashed(vmlinuz, filepath.Join(tmp, FileVmlinuz))
+	if err != nil {
+		return err
+	}
+	if _, err := moveHashed(config, filepath.Join(tmp, FileConfig)); err != nil {
+		return err
+	}
+
+	tree, depFrom, origDep, err := loadTree(filepath.Join(unpack, filepath.FromSlash(modRoot)))
+	if err != nil {
+		return err
+	}
+	sel, err := Select(e.Modules, tree.ModuleTree)
+	if err != nil {
+		return fmt.Errorf("module closure: %w", err)
+	}
+	files := []archiveFile{}
+	for _, m := range sel.Loadable {
+		data, err := tree.plain(m)
+		if err != nil {
+			return err
+		}
+		files = append(files, archiveFile{Name: modRoot + PlainModulePath(tree.Paths[m]), Data: data})
+	}
+	keepSet := map[string]bool{}
+	for _, m := range sel.Loadable {
+		keepSet[m] = true
+	}
+	depText := FormatModulesDep(sel, tree.Paths)
+	if origDep != "" {
+		depText = RewriteModulesDep(origDep, keepSet)
+	}
+	files = append(files,
+		archiveFile{Name: modRoot + "modules.dep", Data: []byte(depText)},
+		archiveFile{Name: modRoot + "modules.builtin", Data: []byte(tree.builtinText)},
+	)
+	var buf bytes.Buffer
+	if err := writeCPIOGz(&buf, files); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, FileModules), buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	logf("%d modules packed (%d builtin, %d missing: %s), %s %.1f MB",
+		len(sel.Loadable), len(sel.Builtin), len(sel.Missing), strings.Join(sel.Missing, " "), FileModules, float64(buf.Len())/1e6)
+
+	meta := Metadata{
+		Format: prepareFormat, Key: key, Name: e.Name, Release: e.Release, UnameR: e.UnameR, Source: e.Source,
+		VmlinuzSHA256: vmSHA, Fixes: e.Fixes, FixesSource: e.FixesSource, Packages: e.Packages,
+		Modules: sel, ModulesDepFrom: depFrom, ModulesArchiveSize: int64(buf.Len()),
+	}
+	mb, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(unpack); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(tmp, FileMetadata), append(mb, '\n'), 0o644)
+}
+
+// moveHashed renames src to dst and returns dst's sha256.
+func moveHashed(src, dst string) (string, error) {
+	if err := os.Rename(src, dst); err != nil {
+		return "", err
+	}
+	f, err := os.Open(dst)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", dst, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// diskTree is a ModuleTree over an unpacked lib/modules/<u> directory. It
+// keeps decompressed modules it has read, as Select reads each dependency's
+// modinfo and the archive then needs the same bytes.
+type diskTree struct {
+	ModuleTree
+	root        string
+	builtinText string
+	plainCache  map[string][]byte
+}
+
+func (t *diskTree) plain(name string) ([]byte, error) {
+	if b, ok := t.plainCache[name]; ok {
+		return b, nil
+	}
+	rel := t.Paths[name]
+	raw, err := os.ReadFile(filepath.Join(t.root, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, err
+	}
+	b, err := decompressModule(rel, raw)
+	if err != nil {
+		return nil, err
+	}
+	t.plainCache[name] = b
+	return b, nil
+}
+
+// loadTree indexes the modules under root. Dependencies come from the
+// tree's modules.dep when it has one, else from each module's modinfo.
+func loadTree(root string) (t *diskTree, depFrom, origDep string, err error) {
+	t = &diskTree{root: root, plainCache: map[string][]byte{}}
+	t.Paths = map[string]string{}
+	err = filepath.WalkDir(filepath.Join(root, "kernel"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		t.Paths[ModuleName(rel)] = filepath.ToSlash(rel)
+		return nil
+	})
+	if err != nil {
+		return nil, "", "", fmt.Errorf("index modules: %w", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "modules.builtin")); err == nil {
+		t.builtinText = string(b)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", "", err
+	}
+	t.Builtin = ParseModulesBuiltin(t.builtinText)
+	if b, err := os.ReadFile(filepath.Join(root, "modules.dep")); err == nil {
+		_, deps, err := ParseModulesDep(string(b))
+		if err != nil {
+			return nil, "", "", err
+		}
+		t.Deps = func(name string) ([]string, error) { return deps[name], nil }
+		return t, "modules.dep", string(b), nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", "", err
+	}
+	t.Deps = func(name string) ([]string, error) {
+		b, err := t.plain(name)
+		if err != nil {
+			return nil, err
+		}
+		deps, err := ModinfoDepends(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Paths[name], err)
+		}
+		return deps, nil
+	}
+	return t, "modinfo", "", nil
+}

@@ -1,0 +1,16 @@
+// Package cmds lists the agent's in-guest subcommands (os.Args[1]).
+package cmds
+
+import (
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/load"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/server"
+)
+
+// Subcommands maps os.Args[1] to its entry point, which gets os.Args[2:]
+// and returns the exit code.
+func Subcommands() map[string]func(args []string) int {
+	return map[string]func(args []string) int{
+		"serve": server.Main,
+		"load":  load.Main,
+	}
+}

@@ -1,0 +1,124 @@
+// Package node wires the guest's root network namespace as a Kubernetes node
+// with a Calico-style routed CNI: every pod is a network namespace whose eth0
+// (a veth) holds a /32 and routes via 169.254.1.1, answered by proxy ARP on
+// the node side, where a /32 route points at the pod's veth.
+package node
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/moby/ipvs"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/sh"
+)
+
+// Addressing of the simulated cluster.
+const (
+	ClusterCIDR = "10.244.0.0/16" // pod network (kube-proxy --cluster-cidr)
+	ServiceCIDR = "10.96.0.0/12"
+	GatewayIP   = "169.254.1.1" // Calico's fake next hop
+	NodeIP      = "192.168.0.2"
+	nodeLink    = "rl-node0"   // dummy holding the node's own address
+	nsPrefix    = "rl-"        // our netns names under /run/netns
+	vethPrefix  = "rlv"        // node-side veth names
+	ipvsDummy   = "kube-ipvs0" // kube-proxy's dummy device in IPVS mode
+)
+
+// Setup brings the root namespace to a known state: lo up, a node address
+// (IPVS and MASQUERADE need one), ip_forward on, and the cluster CIDR
+// unreachable so a deleted pod's IP answers "no route to host" as on a node
+// where the pod's /32 route is gone.
+func Setup() error {
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("find lo: %w", err)
+	}
+	if err := netlink.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	dummy := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: nodeLink}}
+	if err := netlink.LinkAdd(dummy); err != nil {
+		return fmt.Errorf("add %s: %w", nodeLink, err)
+	}
+	if err := netlink.LinkSetUp(dummy); err != nil {
+		return fmt.Errorf("%s up: %w", nodeLink, err)
+	}
+	addr, _ := netlink.ParseAddr(NodeIP + "/24")
+	if err := netlink.AddrAdd(dummy, addr); err != nil {
+		return fmt.Errorf("node address: %w", err)
+	}
+	_, cidr, _ := net.ParseCIDR(ClusterCIDR)
+	if err := netlink.RouteReplace(&netlink.Route{Dst: cidr, Type: unix.RTN_UNREACHABLE}); err != nil {
+		return fmt.Errorf("unreachable %s: %w", ClusterCIDR, err)
+	}
+	return SetSysctl("net/ipv4/ip_forward", "1")
+}
+
+// Teardown removes everything a previous cell may have left: pod
+// namespaces, veths, IPVS services, iptables/nft rules, ipsets and
+// conntrack entries. Missing tools or tables are not errors.
+func Teardown() error {
+	var errs *multierror.Error
+	if ents, err := os.ReadDir("/run/netns"); err == nil {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), nsPrefix) {
+				if _, err := sh.Run("", "ip", "netns", "del", e.Name()); err != nil {
+					errs = multierror.Append(errs, err)
+				}
+			}
+		}
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("list links: %w", err))
+	}
+	for _, l := range links {
+		n := l.Attrs().Name
+		if strings.HasPrefix(n, vethPrefix) || n == nodeLink || n == ipvsDummy {
+			if err := netlink.LinkDel(l); err != nil {
+				errs = multierror.Append(errs, fmt.Errorf("delete %s: %w", n, err))
+			}
+		}
+	}
+	if _, err := os.Stat("/proc/net/ip_vs"); err == nil {
+		if h, err := ipvs.New(""); err == nil {
+			if err := h.Flush(); err != nil {
+				errs = multierror.Append(errs, fmt.Errorf("ipvs flush: %w", err))
+			}
+			h.Close()
+		}
+	}
+	// nft flush ruleset also empties iptables-nft's tables.
+	if _, err := sh.Path("nft"); err == nil {
+		if _, err := sh.Run("", "nft", "flush", "ruleset"); err != nil {
+			errs = multierror.Append(errs, err)
+		}
+	}
+	if b, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && len(b) > 0 {
+		var in strings.Builder
+		for _, t := range strings.Fields(string(b)) {
+			fmt.Fprintf(&in, "*%s\nCOMMIT\n", t)
+		}
+		if _, err := sh.Run(in.String(), "iptables-legacy-restore"); err != nil {
+			errs = multierror.Append(errs, err)
+		}
+	}
+	if _, err := sh.Path("ipset"); err == nil {
+		if _, err := sh.Run("", "ipset", "destroy"); err != nil {
+			errs = multierror.Append(errs, err)
+		}
+	}
+	if _, err := sh.Path("conntrack"); err == nil {
+		// "conntrack -F" fails harmlessly when the module is not loaded.
+		_, _ = sh.Run("", "conntrack", "-F")
+	}
+	_, cidr, _ := net.ParseCIDR(ClusterCIDR)
+	_ = netlink.RouteDel(&netlink.Route{Dst: cidr, Type: unix.RTN_UNREACHABLE})
+	return errs.ErrorOrNil()
+}

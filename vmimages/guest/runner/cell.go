@@ -1,0 +1,184 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/evlog"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/load"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/rollout"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/sh"
+)
+
+// The service every cell measures.
+func service() proxy.Service {
+	return proxy.Service{Namespace: "default", Name: "web", PortName: "http",
+		ClusterIP: net.IPv4(10, 96, 0, 10).To4(), Port: 80, TargetPort: 8080,
+		ClusterCIDR: node.ClusterCIDR, ServiceCIDR: node.ServiceCIDR, NodeIP: node.NodeIP}
+}
+
+func programmer(c scenario.Cell, svc proxy.Service, reuse scenario.ConnReuseDecision, ev *evlog.Log) proxy.Programmer {
+	switch c.ProxyMode {
+	case scenario.ModeIPVS:
+		return proxy.NewIPVS(svc, proxy.IPVSConfig{ConnReuse: reuse, ExpireNodestConn: *c.ExpireNodestConn,
+			RSCheckInterval: c.RSCheckInterval.D(), IPTablesBackend: c.IPTablesBackend, Events: ev})
+	case scenario.ModeIPTables:
+		return proxy.NewIPTables(svc, c.IPTablesBackend)
+	default:
+		return proxy.NewNFTables(svc)
+	}
+}
+
+func runCell(ctx context.Context, idx int, c scenario.Cell, kernel, self string, emit Emitter) (*scenario.CellResult, []byte, error) {
+	if err := node.Teardown(); err != nil {
+		emit.Logf("cell %s: teardown of leftovers: %v", c.Name, err)
+	}
+	if err := node.Setup(); err != nil {
+		return nil, nil, fmt.Errorf("node setup: %w", err)
+	}
+	res := &scenario.CellResult{Cell: c}
+	if c.ProxyMode == scenario.ModeIPVS {
+		spec, _ := scenario.ParseConnReuseMode(c.ConnReuseMode) // validated by ParseCells
+		d, err := spec.Decide(kernel)
+		if err != nil {
+			return nil, nil, err
+		}
+		res.ConnReuse = d
+	}
+	ev := &evlog.Log{}
+	svc := service()
+	prog := programmer(c, svc, res.ConnReuse, ev)
+	defer prog.Close()
+	if err := prog.Setup(); err != nil {
+		return nil, nil, fmt.Errorf("%s setup: %w", c.ProxyMode, err)
+	}
+	drv := &rollout.Driver{Cell: c, Svc: svc, Prog: prog, Events: ev, Self: self, PodIPBase: net.IPv4(10, 244, 0, 2)}
+	defer drv.Shutdown()
+	old, err := drv.Initial(ctx, "v1")
+	if err != nil {
+		return nil, nil, fmt.Errorf("initial pods: %w", err)
+	}
+	client, err := node.AddPod(fmt.Sprintf("client-%d", idx), clientIP(idx))
+	if err != nil {
+		return nil, nil, fmt.Errorf("client pod: %w", err)
+	}
+	defer client.Delete()
+
+	res.Effective = readBack(prog, kernel)
+	out := fmt.Sprintf("/tmp/rolloutlab-%s.jsonl", c.Name)
+	defer os.Remove(out)
+	cfg := load.ConfigFor(c.Load, net.JoinHostPort(svc.ClusterIP.String(), strconv.Itoa(svc.Port)), out)
+	var lerr bytes.Buffer
+	lc := exec.Command(self, "load", "--config", cfg.Marshal())
+	lc.Stderr = &lerr
+	if err := node.StartIn(client.NSPath(), lc); err != nil {
+		return nil, nil, fmt.Errorf("load: %w", err)
+	}
+	ev.Add(scenario.EvLoadStart, client.Name, client.IP.String(), "")
+	loadDone := make(chan error, 1)
+	go func() { loadDone <- lc.Wait() }()
+
+	rolloutErr := func() error {
+		if err := sleepCtx(ctx, c.Load.WarmUp.D()); err != nil {
+			return err
+		}
+		ev.Add(scenario.EvRolloutStart, "", "", "")
+		if err := drv.Rollout(ctx, old, "v2"); err != nil {
+			return err
+		}
+		ev.Add(scenario.EvRolloutDone, "", "", "")
+		return sleepCtx(ctx, c.Load.CoolDown.D())
+	}()
+	_ = lc.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-loadDone:
+		if err != nil {
+			return nil, nil, fmt.Errorf("load: %w: %s", err, lerr.String())
+		}
+	case <-time.After(c.Load.Timeout.D() + 10*time.Second):
+		_ = lc.Process.Kill()
+		<-loadDone
+		return nil, nil, fmt.Errorf("load did not stop: %s", lerr.String())
+	}
+	ev.Add(scenario.EvLoadStop, client.Name, client.IP.String(), "")
+	if rolloutErr != nil {
+		return nil, nil, fmt.Errorf("rollout: %w", rolloutErr)
+	}
+	if v, err := node.SysctlIn(client.NSPath(), "net/ipv4/ip_local_port_range"); err == nil {
+		res.Effective.Sysctls["client:net/ipv4/ip_local_port_range"] = v
+	}
+	if c.ProxyMode == scenario.ModeIPVS {
+		res.Effective.IPVSAfter, _ = sh.Run("", "ipvsadm", "-Ln", "--stats")
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		return nil, nil, fmt.Errorf("records: %w", err)
+	}
+	recs, err := parseRecords(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Events = ev.Events()
+	scenario.Analyze(res, recs, res.Events)
+	return res, raw, nil
+}
+
+func readBack(prog proxy.Programmer, kernel string) scenario.Effective {
+	rules, table, sets := prog.ReadBack()
+	return scenario.Effective{
+		KernelRelease: kernel,
+		Sysctls: node.ReadSysctls([]string{"net/ipv4/vs"}, "net/ipv4/ip_forward",
+			"net/netfilter/nf_conntrack_tcp_timeout_time_wait", "net/netfilter/nf_conntrack_max"),
+		IPVS: table, Rules: rules, IPSets: sets,
+	}
+}
+
+func parseRecords(raw []byte) ([]scenario.Record, error) {
+	var recs []scenario.Record
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		var r scenario.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("records line %d: %w", n, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, sc.Err()
+}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,87 @@
+// Package runner runs scenario cells inside the guest: for each cell a fresh
+// node, the proxy mode, the initial pods, load, a rolling update, and the
+// result plus raw records handed to the agent's Emitter.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+	"golang.org/x/sys/unix"
+
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
+)
+
+// Emitter is how results leave the guest (the agent frames them on ttyS1).
+type Emitter interface {
+	Logf(format string, args ...any)
+	Result(name string, v any) error
+	File(name string, data []byte) error
+}
+
+// RunCells parses cells (one object or an array of scenario.Cell) and runs
+// them one after another. A failing cell is reported and the others still
+// run; the returned error joins the failures.
+func RunCells(ctx context.Context, cells json.RawMessage, emit Emitter) error {
+	list, err := scenario.ParseCells(cells)
+	if err != nil {
+		return fmt.Errorf("cells: %w", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary: %w", err)
+	}
+	kernel, err := kernelRelease()
+	if err != nil {
+		return err
+	}
+	var errs *multierror.Error
+	for i, c := range list {
+		if ctx.Err() != nil {
+			errs = multierror.Append(errs, ctx.Err())
+			break
+		}
+		emit.Logf("cell %s: start (%s)", c.Name, c.ProxyMode)
+		res, records, err := runCell(ctx, i, c, kernel, self, emit)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("cell %s: %w", c.Name, err))
+			emit.Logf("cell %s: failed: %v", c.Name, err)
+			continue
+		}
+		if err := emit.Result(c.Name, res); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("cell %s: emit result: %w", c.Name, err))
+		}
+		if gz, err := gzipBytes(records); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("cell %s: compress records: %w", c.Name, err))
+		} else if err := emit.File(c.Name+".records.jsonl.gz", gz); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("cell %s: emit records: %w", c.Name, err))
+		}
+		emit.Logf("cell %s: %d requests, %d ok, errors %v, >1s %d, to-terminating %d, p99 %.1f ms",
+			c.Name, res.Counts.Requests, res.Counts.Successes, res.Counts.Errors, res.Counts.Over1s,
+			res.Counts.ToTerminating, res.Total.P99)
+	}
+	if err := node.Teardown(); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("final teardown: %w", err))
+	}
+	return errs.ErrorOrNil()
+}
+
+func kernelRelease() (string, error) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "", fmt.Errorf("uname: %w", err)
+	}
+	return strings.TrimRight(string(u.Release[:]), "\x00"), nil
+}
+
+// clientIP gives every cell its own client address, so no 4-tuple of an
+// earlier cell can meet IPVS or conntrack entries that are still alive.
+func clientIP(cell int) net.IP {
+	return net.IPv4(10, 244, 1, byte(10+cell%200)).To4()
+}

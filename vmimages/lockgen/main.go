@@ -1,0 +1,42 @@
+// Command lockgen regenerates vmimages/packages.lock from a Debian mirror's
+// Packages index (see vmimages/README.md). Run it via vmimages/lock.sh.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/harness/image"
+)
+
+func main() {
+	out := flag.String("o", "vmimages/packages.lock", "file to write ('-' for stdout)")
+	mirror := flag.String("mirror", image.Mirror(), "Debian mirror base URL (default from $"+image.EnvMirror+")")
+	suite := flag.String("suite", "bookworm", "Debian suite")
+	roots := flag.String("roots", strings.Join(image.DefaultRoots, ","), "comma-separated root packages")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	lock, err := image.GenerateLock(ctx, image.LockRequest{
+		Mirror: *mirror, Suite: *suite, Roots: strings.Split(*roots, ","), Progress: os.Stderr,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lockgen:", err)
+		os.Exit(1)
+	}
+	if *out == "-" {
+		os.Stdout.Write(lock)
+		return
+	}
+	if err := cache.WriteFileAtomic(*out, lock, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "lockgen:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "lockgen: wrote %s\n", *out)
+}

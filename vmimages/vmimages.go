@@ -1,0 +1,13 @@
+// Package vmimages holds the pinned inputs of the guest image so the harness
+// binary carries them: packages.lock lists the Debian packages it is built from.
+package vmimages
+
+import (
+	_ "embed"
+)
+
+//go:embed packages.lock
+var packagesLock string
+
+// PackagesLock returns the content of vmimages/packages.lock.
+func PackagesLock() []byte { return []byte(packagesLock) }
