@@ -125,6 +125,11 @@ func unixMode(m fs.FileMode) uint32 {
 // and their parent directories, to append after base.cpio.gz (Linux unpacks
 // concatenated archives). Keys are paths such as "/rolloutlab/request.json".
 //
+// Appended after a compressed archive, it must start at a 4-byte aligned
+// offset of the whole initrd: the kernel skips zero bytes between archives
+// but ignores an uncompressed "070701" at an unaligned offset, so pad the
+// preceding data with zeros to a multiple of 4.
+//
 // Paths under /bin, /sbin, /lib and /lib64 are stored under /usr/: in the base
 // image those are symlinks, and the kernel replaces a symlink by a directory
 // when a later archive lists one there (a "lib" entry would hide the loader).

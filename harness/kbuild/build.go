@@ -139,7 +139,7 @@ func Build(ctx context.Context, spec Spec, outDir string, progress io.Writer) (*
 	for _, pp := range spec.Patches {
 		p.printf("patch %s", filepath.Base(pp))
 	}
-	if err := applyPatches(ctx, src, spec.Patches); err != nil {
+	if err := applyPatches(ctx, src, spec.Patches, patchTexts); err != nil {
 		return fail("patch", err)
 	}
 	if md.Fixes, err = DetectFixes(src); err != nil {

@@ -14,8 +14,14 @@ import (
 // own process group and cancellation kills the whole group: make's children
 // (gcc, ld) must not keep writing into a work dir that is being removed.
 func runCmd(ctx context.Context, dir string, env []string, w io.Writer, name string, args ...string) error {
+	return runCmdIn(ctx, dir, env, nil, w, name, args...)
+}
+
+// runCmdIn is runCmd with stdin.
+func runCmdIn(ctx context.Context, dir string, env []string, stdin io.Reader, w io.Writer, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
+	cmd.Stdin = stdin
 	cmd.Env = append(cmd.Environ(), env...)
 	cmd.Stdout = w
 	cmd.Stderr = w

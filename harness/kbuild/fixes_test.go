@@ -213,7 +213,7 @@ func TestRevertPatchesOnDebian510(t *testing.T) {
 		for _, p := range st.patches {
 			paths = append(paths, filepath.Join(pd, p))
 		}
-		if err := applyPatches(t.Context(), dir, paths); err != nil {
+		if err := applyPatches(t.Context(), dir, paths, readAll(t, paths)); err != nil {
 			t.Errorf("%v: %v", st.patches, err)
 			continue
 		}
@@ -229,7 +229,8 @@ func TestRevertPatchesOnDebian510(t *testing.T) {
 	// A stack in the wrong order must fail and name the patch and hunk.
 	dir := t.TempDir()
 	copyIPVSFiles(t, src, dir)
-	err := applyPatches(t.Context(), dir, []string{filepath.Join(pd, a), filepath.Join(pd, c)})
+	wrong := []string{filepath.Join(pd, a), filepath.Join(pd, c)}
+	err := applyPatches(t.Context(), dir, wrong, readAll(t, wrong))
 	pe, ok := err.(*PatchError)
 	if !ok || len(pe.Failed) == 0 || filepath.Base(pe.Patch) != c {
 		t.Errorf("wrong-order stack: err = %v", err)
@@ -260,4 +261,13 @@ func copyIPVSFiles(t *testing.T, src, dst string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func readAll(t *testing.T, paths []string) [][]byte {
+	t.Helper()
+	out := make([][]byte, len(paths))
+	for i, p := range paths {
+		out[i] = mustRead(t, p)
+	}
+	return out
 }

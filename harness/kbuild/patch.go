@@ -29,16 +29,13 @@ func (e *PatchError) Error() string {
 
 func (e *PatchError) Unwrap() error { return e.Err }
 
-// applyPatches applies the patches in order with no fuzz: a reverted fix
-// that lands somewhere else than intended is worse than a failed build.
-func applyPatches(ctx context.Context, srcDir string, patches []string) error {
-	for _, p := range patches {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return fmt.Errorf("patch %s: %w", p, err)
-		}
+// applyPatches applies the patches (names and contents) in order with no
+// fuzz: a reverted fix that lands somewhere else than intended is worse than a
+// failed build. The contents are the ones hashed into the cache key.
+func applyPatches(ctx context.Context, srcDir string, patches []string, texts [][]byte) error {
+	for i, p := range patches {
 		var out bytes.Buffer
-		err = runCmd(ctx, srcDir, nil, &out, "patch", "-p1", "--batch", "--forward", "--fuzz=0", "-i", abs)
+		err := runCmdIn(ctx, srcDir, nil, bytes.NewReader(texts[i]), &out, "patch", "-p1", "--batch", "--forward", "--fuzz=0")
 		if err != nil {
 			if ctx.Err() != nil {
 				return err

@@ -2,6 +2,10 @@
 // (kernels/catalog.json) and prepares what a boot needs: vmlinuz, the
 // kernel's config and an initramfs archive holding only the modules the
 // harness loads, decompressed, with a matching modules.dep.
+//
+// Downloads come from http://deb.debian.org/debian unless
+// ROLLOUTLAB_DEBIAN_MIRROR names other base URLs (comma-separated); see
+// mirror.go for the Ubuntu mainline and kernel.org equivalents.
 package kernel
 
 import (

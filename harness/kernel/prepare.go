@@ -83,7 +83,8 @@ func Key(e *Entry) string {
 		Packages []Package
 		Build    *BuildSpec
 		Modules  []string
-	}{prepareFormat, e.UnameR, e.Source, e.Packages, e.Build, e.Modules}
+		Inputs   string // content of embedded patches and fragments
+	}{prepareFormat, e.UnameR, e.Source, e.Packages, e.Build, e.Modules, buildInputsHash(e.Build)}
 	b, _ := json.Marshal(pins) // plain structs: cannot fail
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -109,8 +110,12 @@ func Prepare(ctx context.Context, e *Entry, cacheDir string, progress io.Writer)
 	}
 	switch e.Source {
 	case SourceDebian, SourceUbuntuMainline:
-	case SourceBuild, SourceKernelOrg:
-		return nil, fmt.Errorf("kernel %q: source %q: building kernels is %w here (needs harness/kbuild)", e.Name, e.Source, ErrNotSupported)
+	case SourceBuild:
+		if e.Build == nil || e.Build.Source == nil {
+			return nil, fmt.Errorf("kernel %q: source %q needs build.source", e.Name, e.Source)
+		}
+	case SourceKernelOrg:
+		return nil, fmt.Errorf("kernel %q: source %q: building from a kernel.org tarball is %w", e.Name, e.Source, ErrNotSupported)
 	default:
 		return nil, fmt.Errorf("kernel %q: source %q: %w", e.Name, e.Source, ErrNotSupported)
 	}
@@ -172,76 +177,38 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700; QEMU may run as another user
 		return err
 	}
-	store := &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Progress: progress}
-	var debs []string
-	for _, p := range e.Packages {
-		f, err := store.Get(ctx, fetch.Item{URLs: packageURLs(e.Source, p), SHA256: p.SHA256, Size: p.Size})
-		if err != nil {
-			return fmt.Errorf("package %s: %w", p.Package, err)
-		}
-		debs = append(debs, f)
-	}
-	logf("%d package(s) verified", len(debs))
-
 	unpack := filepath.Join(tmp, ".unpack")
 	defer os.RemoveAll(unpack)
 	modRoot := "lib/modules/" + e.UnameR + "/"
-	seenRoots := map[string]bool{}
-	keep := func(name string) (string, bool) {
-		// Newer Debian (trixie on) installs under /usr/lib/modules.
-		name = strings.TrimPrefix(name, "usr/")
-		if rest, ok := strings.CutPrefix(name, "lib/modules/"); ok {
-			if u, _, ok := strings.Cut(rest, "/"); ok {
-				seenRoots[u] = true
-			}
-		}
-		switch {
-		case name == "boot/vmlinuz-"+e.UnameR, name == "boot/config-"+e.UnameR:
-			return name, true
-		case strings.HasPrefix(name, modRoot+"kernel/"):
-			return name, isModuleFile(name)
-		case strings.HasPrefix(name, modRoot):
-			switch path.Base(name) {
-			case "vmlinuz", "config", "modules.builtin", "modules.dep":
-				return name, true
-			}
-		}
-		return "", false
-	}
-	for _, d := range debs {
-		if _, err := unpackDeb(d, unpack, keep); err != nil {
+	var (
+		vmlinuz, config, depFrom, origDep string
+		tree                              *diskTree
+		err                               error
+	)
+	fixes := e.Fixes
+	switch e.Source {
+	case SourceBuild:
+		bf, err := buildFromSource(ctx, e, cacheDir, unpack, progress, logf)
+		if err != nil {
 			return err
 		}
-		if err := ctx.Err(); err != nil {
+		vmlinuz, config, fixes = bf.vmlinuz, bf.config, bf.fixes
+		// Everything is built in: no module files, only modules.builtin.
+		tree = &diskTree{builtinText: bf.builtinText, plainCache: map[string][]byte{}}
+		tree.Paths = map[string]string{}
+		tree.Builtin = ParseModulesBuiltin(bf.builtinText)
+		tree.Deps = func(string) ([]string, error) { return nil, nil }
+		depFrom = "none (built in)"
+		if bf.log != "" {
+			if err := copyFile(bf.log, filepath.Join(tmp, "build.log")); err != nil {
+				return err
+			}
+		}
+	default:
+		vmlinuz, config, tree, depFrom, origDep, err = unpackBinary(ctx, e, cacheDir, unpack, progress, logf)
+		if err != nil {
 			return err
 		}
-	}
-	logf("unpacked")
-
-	find := func(what string, names ...string) (string, error) {
-		for _, n := range names {
-			p := filepath.Join(unpack, filepath.FromSlash(n))
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-		}
-		roots := slices.Sorted(func(yield func(string) bool) {
-			for r := range seenRoots {
-				if !yield(r) {
-					return
-				}
-			}
-		})
-		return "", fmt.Errorf("no %s in the packages (looked for %s; module dirs found: %v; is uname_r %q right?)",
-			what, strings.Join(names, ", "), roots, e.UnameR)
-	}
-	vmlinuz, err := find("kernel image", "boot/vmlinuz-"+e.UnameR, modRoot+"vmlinuz")
-	if err != nil {
-		return err
-	}
-	config, err := find("kernel config", "boot/config-"+e.UnameR, modRoot+"config")
-	if err != nil {
-		return err
 	}
 	vmSHA, err := moveHashed(vmlinuz, filepath.Join(tmp, FileVmlinuz))
 	if err != nil {
@@ -251,10 +218,6 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 		return err
 	}
 
-	tree, depFrom, origDep, err := loadTree(filepath.Join(unpack, filepath.FromSlash(modRoot)))
-	if err != nil {
-		return err
-	}
 	sel, err := Select(e.Modules, tree.ModuleTree)
 	if err != nil {
 		return fmt.Errorf("module closure: %w", err)
@@ -291,7 +254,7 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 
 	meta := Metadata{
 		Format: prepareFormat, Key: key, Name: e.Name, Release: e.Release, UnameR: e.UnameR, Source: e.Source,
-		VmlinuzSHA256: vmSHA, Fixes: e.Fixes, FixesSource: e.FixesSource, Packages: e.Packages,
+		VmlinuzSHA256: vmSHA, Fixes: fixes, FixesSource: e.FixesSource, Packages: e.Packages,
 		Modules: sel, ModulesDepFrom: depFrom, ModulesArchiveSize: int64(buf.Len()),
 	}
 	mb, err := json.MarshalIndent(meta, "", "  ")
@@ -302,6 +265,93 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 		return err
 	}
 	return os.WriteFile(filepath.Join(tmp, FileMetadata), append(mb, '\n'), 0o644)
+}
+
+// unpackBinary fetches and unpacks binary kernel packages (debian,
+// ubuntu-mainline) into unpack, returning vmlinuz, config and the module tree.
+func unpackBinary(ctx context.Context, e *Entry, cacheDir, unpack string, progress io.Writer, logf func(string, ...any)) (vmlinuz, config string, tree *diskTree, depFrom, origDep string, err error) {
+	modRoot := "lib/modules/" + e.UnameR + "/"
+	store := &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Progress: progress}
+	var debs []string
+	for _, p := range e.Packages {
+		f, err := store.Get(ctx, fetch.Item{URLs: packageURLs(e.Source, p), SHA256: p.SHA256, Size: p.Size})
+		if err != nil {
+			return "", "", nil, "", "", fmt.Errorf("package %s: %w", p.Package, err)
+		}
+		debs = append(debs, f)
+	}
+	logf("%d package(s) verified", len(debs))
+
+	seenRoots := map[string]bool{}
+	keep := func(name string) (string, bool) {
+		// Newer Debian (trixie on) installs under /usr/lib/modules.
+		name = strings.TrimPrefix(name, "usr/")
+		if rest, ok := strings.CutPrefix(name, "lib/modules/"); ok {
+			if u, _, ok := strings.Cut(rest, "/"); ok {
+				seenRoots[u] = true
+			}
+		}
+		switch {
+		case name == "boot/vmlinuz-"+e.UnameR, name == "boot/config-"+e.UnameR:
+			return name, true
+		case strings.HasPrefix(name, modRoot+"kernel/"):
+			return name, isModuleFile(name)
+		case strings.HasPrefix(name, modRoot):
+			switch path.Base(name) {
+			case "vmlinuz", "config", "modules.builtin", "modules.dep":
+				return name, true
+			}
+		}
+		return "", false
+	}
+	for _, d := range debs {
+		if _, err := unpackDeb(d, unpack, keep); err != nil {
+			return "", "", nil, "", "", err
+		}
+		if err := ctx.Err(); err != nil {
+			return "", "", nil, "", "", err
+		}
+	}
+	logf("unpacked")
+
+	find := func(what string, names ...string) (string, error) {
+		for _, n := range names {
+			p := filepath.Join(unpack, filepath.FromSlash(n))
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+		roots := slices.Sorted(func(yield func(string) bool) {
+			for r := range seenRoots {
+				if !yield(r) {
+					return
+				}
+			}
+		})
+		return "", fmt.Errorf("no %s in the packages (looked for %s; module dirs found: %v; is uname_r %q right?)",
+			what, strings.Join(names, ", "), roots, e.UnameR)
+	}
+	vmlinuz, err = find("kernel image", "boot/vmlinuz-"+e.UnameR, modRoot+"vmlinuz")
+	if err != nil {
+		return "", "", nil, "", "", err
+	}
+	config, err = find("kernel config", "boot/config-"+e.UnameR, modRoot+"config")
+	if err != nil {
+		return "", "", nil, "", "", err
+	}
+	tree, depFrom, origDep, err = loadTree(filepath.Join(unpack, filepath.FromSlash(modRoot)))
+	if err != nil {
+		return "", "", nil, "", "", err
+	}
+	return vmlinuz, config, tree, depFrom, origDep, nil
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
 }
 
 // moveHashed renames src to dst and returns dst's sha256.

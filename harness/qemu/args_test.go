@@ -79,11 +79,11 @@ func TestCommandLineQuoting(t *testing.T) {
 
 func TestHasVirtFlag(t *testing.T) {
 	cases := map[string]bool{
-		"flags\t\t: fpu vme de pse vmx sse":   true,
-		"flags\t\t: fpu svm":                  true,
-		"flags\t\t: fpu vme hypervisor lm":    false,
+		"flags\t\t: fpu vme de pse vmx sse":    true,
+		"flags\t\t: fpu svm":                   true,
+		"flags\t\t: fpu vme hypervisor lm":     false,
 		"model name : vmx in a name\nflags: x": false,
-		"":                                    false,
+		"":                                     false,
 	}
 	for in, want := range cases {
 		if got := hasVirtFlag([]byte(in)); got != want {

@@ -57,8 +57,11 @@ type Cell struct {
 	// RSCheckInterval is how often a weight-0 IPVS real server is re-checked
 	// for deletion (kube-proxy: 1 minute).
 	RSCheckInterval Duration `json:"rs_check_interval,omitempty"`
-	Rollout         Rollout  `json:"rollout"`
-	Load            Load     `json:"load"`
+	// IPTablesBackend is "nft" (Debian's default iptables) or "legacy"; it
+	// carries kube-proxy's iptables rules in the iptables and ipvs modes.
+	IPTablesBackend string  `json:"iptables_backend,omitempty"`
+	Rollout         Rollout `json:"rollout"`
+	Load            Load    `json:"load"`
 }
 
 // Rollout mirrors the Deployment fields that shape a rolling update.
@@ -123,6 +126,9 @@ func (c Cell) WithDefaults() Cell {
 			c.RSCheckInterval = Duration(DefaultRSCheckInterval)
 		}
 	}
+	if c.IPTablesBackend == "" && c.ProxyMode != ModeNFTables {
+		c.IPTablesBackend = "nft"
+	}
 	r := &c.Rollout
 	if r.Replicas == 0 {
 		r.Replicas = DefaultReplicas
@@ -172,6 +178,9 @@ func (c Cell) WithDefaults() Cell {
 // "ipvs-reuse0", "ipvs-reuse1", "ipvs-kernel-default", "iptables", "nftables".
 func (c Cell) DefaultName() string {
 	if c.ProxyMode != ModeIPVS {
+		if c.IPTablesBackend == "legacy" {
+			return c.ProxyMode + "-legacy"
+		}
 		return c.ProxyMode
 	}
 	n := "ipvs"
@@ -188,6 +197,9 @@ func (c Cell) DefaultName() string {
 	if c.ExpireNodestConn != nil && *c.ExpireNodestConn != DefaultExpireNodest {
 		n += fmt.Sprintf("-nodest%d", *c.ExpireNodestConn)
 	}
+	if c.IPTablesBackend == "legacy" {
+		n += "-legacy"
+	}
 	return n
 }
 
@@ -202,6 +214,11 @@ func (c Cell) Validate() error {
 		if _, err := ParseConnReuseMode(c.ConnReuseMode); err != nil {
 			return err
 		}
+	}
+	switch c.IPTablesBackend {
+	case "", "nft", "legacy":
+	default:
+		return fmt.Errorf("iptables backend %q: want nft or legacy", c.IPTablesBackend)
 	}
 	if c.Rollout.Replicas < 1 {
 		return fmt.Errorf("replicas must be >= 1, got %d", c.Rollout.Replicas)

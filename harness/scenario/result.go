@@ -63,6 +63,9 @@ type Counts struct {
 	// Over1s counts requests (any outcome) whose total time exceeded 1 s:
 	// the signature of a dropped SYN retransmitted after 1 s.
 	Over1s int `json:"over_1s"`
+	// SlowConnects counts TCP handshakes that took 1 s or more: a first SYN
+	// dropped and retransmitted (the load generator's own lag cannot cause it).
+	SlowConnects int `json:"slow_connects"`
 	// ToTerminating counts answers whose connection was set up after the
 	// answering pod's endpoint had been removed: new traffic to a pod that
 	// is on its way out.

@@ -145,6 +145,9 @@ func Analyze(res *CellResult, recs []Record, events []Event) {
 		if r.Total > int64(time.Second) {
 			c.Over1s++
 		}
+		if r.Connect >= int64(time.Second) {
+			c.SlowConnects++
+		}
 		if r.Err != ErrNone {
 			c.Errors[r.Err]++
 			if r.Start >= firstRemoval {

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
+
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/cmds"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/runner"
 )
 
-// runScenario and subcommands are wired to vmimages/guest once it exists.
+// runScenario hands the cells to the in-guest runner; the control channel
+// is its Emitter, so results stream to the host as each cell finishes.
 func runScenario(ctx context.Context, cells json.RawMessage, ctl *control) error {
-	return errors.New("scenario runner not built into this agent")
+	return runner.RunCells(ctx, cells, ctl)
 }
 
-func subcommands() map[string]func([]string) int { return map[string]func([]string) int{} }
+// subcommands run inside pod namespaces: the per-pod server and the client.
+func subcommands() map[string]func([]string) int { return cmds.Subcommands() }

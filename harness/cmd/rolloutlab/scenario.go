@@ -1,7 +1,66 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
+)
 
 func newScenarioCommand(g *globalFlags) *cobra.Command {
-	return &cobra.Command{Use: "scenario", Short: "Run the rollout scenario cells (see `rolloutlab scenario --help`)", Hidden: true}
+	var cellSpec, out string
+	cmd := &cobra.Command{
+		Use:   "scenario",
+		Short: "Run rollout cells in one guest and write result.json plus raw per-request records",
+		Example: `  rolloutlab scenario -k 6.1 --cells default
+  rolloutlab scenario -k 5.10 --cells 'ipvs:0/nodest=0,ipvs:1,iptables'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cells, err := scenario.ParseSpecs(cellSpec)
+			if err != nil {
+				return err
+			}
+			env, err := run.Prepare(cmd.Context(), g.options())
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join("out", "results", env.Kernel.Entry.Name, time.Now().UTC().Format("20060102T150405Z"))
+			}
+			f, path, err := env.Scenario(cmd.Context(), cells, out)
+			if f != nil {
+				printCells(f)
+			}
+			if path != "" {
+				fmt.Fprintf(os.Stderr, "result: %s\n", path)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&cellSpec, "cells", envOr("CELLS", "default"), "cells: MODE[:REUSE][/KEY=VALUE...] items or presets (default, controls, kube-proxy), comma-separated (env CELLS)")
+	cmd.Flags().StringVar(&out, "out", os.Getenv("OUT"), "result directory (default out/results/<kernel>/<time>) (env OUT)")
+	return cmd
+}
+
+// printCells is the human summary; the numbers are the result file's.
+func printCells(f *results.File) {
+	fmt.Printf("kernel %s (%s) accel %s status %s\n", f.Kernel.Name, f.Facts.KernelRelease, f.QEMU.Accel, f.Status)
+	fmt.Printf("%-34s %-9s %6s %5s %6s %6s %6s %8s %8s  %s\n", "CELL", "VERDICT", "REQS", "ERRS", "TO-OLD", ">=1s", "TMOUT", "p99ms", "conn99", "SYMPTOMS")
+	for _, c := range f.Cells {
+		if c.Result == nil {
+			fmt.Printf("%-34s %-9s %s\n", c.Name, c.Verdict.Status, c.Error)
+			continue
+		}
+		n := c.Result.Counts
+		errs := n.Requests - n.Successes
+		fmt.Printf("%-34s %-9s %6d %5d %6d %6d %6d %8.1f %8.1f  %s\n", c.Name, c.Verdict.Status, n.Requests, errs,
+			n.ToTerminating, n.SlowConnects, n.Errors[scenario.ErrTimeout], c.Result.Total.P99, c.Result.Connect.P99, strings.Join(c.Verdict.Symptoms, " "))
+	}
 }

@@ -24,7 +24,6 @@ const (
 	ServiceCIDR = "10.96.0.0/12"
 	GatewayIP   = "169.254.1.1" // Calico's fake next hop
 	NodeIP      = "192.168.0.2"
-	nodeLink    = "rl-node0"   // dummy holding the node's own address
 	nsPrefix    = "rl-"        // our netns names under /run/netns
 	vethPrefix  = "rlv"        // node-side veth names
 	ipvsDummy   = "kube-ipvs0" // kube-proxy's dummy device in IPVS mode
@@ -42,16 +41,17 @@ func Setup() error {
 	if err := netlink.LinkSetUp(lo); err != nil {
 		return fmt.Errorf("lo up: %w", err)
 	}
-	dummy := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: nodeLink}}
-	if err := netlink.LinkAdd(dummy); err != nil {
-		return fmt.Errorf("add %s: %w", nodeLink, err)
-	}
-	if err := netlink.LinkSetUp(dummy); err != nil {
-		return fmt.Errorf("%s up: %w", nodeLink, err)
-	}
-	addr, _ := netlink.ParseAddr(NodeIP + "/24")
-	if err := netlink.AddrAdd(dummy, addr); err != nil {
+	// The node address sits on lo: no extra module (dummy) needed for it.
+	addr, _ := netlink.ParseAddr(NodeIP + "/32")
+	if err := netlink.AddrReplace(lo, addr); err != nil {
 		return fmt.Errorf("node address: %w", err)
+	}
+	// Proxy ARP answers only for addresses the node routes out of another
+	// interface; a real node reaches 169.254.1.1 via its default route. This
+	// guest has no NIC, so give the gateway address a unicast route on lo.
+	gw := &net.IPNet{IP: net.ParseIP(GatewayIP).To4(), Mask: net.CIDRMask(32, 32)}
+	if err := netlink.RouteReplace(&netlink.Route{Dst: gw, LinkIndex: lo.Attrs().Index, Scope: netlink.SCOPE_LINK}); err != nil {
+		return fmt.Errorf("route for %s: %w", GatewayIP, err)
 	}
 	_, cidr, _ := net.ParseCIDR(ClusterCIDR)
 	if err := netlink.RouteReplace(&netlink.Route{Dst: cidr, Type: unix.RTN_UNREACHABLE}); err != nil {
@@ -80,7 +80,7 @@ func Teardown() error {
 	}
 	for _, l := range links {
 		n := l.Attrs().Name
-		if strings.HasPrefix(n, vethPrefix) || n == nodeLink || n == ipvsDummy {
+		if strings.HasPrefix(n, vethPrefix) || n == ipvsDummy {
 			if err := netlink.LinkDel(l); err != nil {
 				errs = multierror.Append(errs, fmt.Errorf("delete %s: %w", n, err))
 			}
@@ -120,5 +120,9 @@ func Teardown() error {
 	}
 	_, cidr, _ := net.ParseCIDR(ClusterCIDR)
 	_ = netlink.RouteDel(&netlink.Route{Dst: cidr, Type: unix.RTN_UNREACHABLE})
+	if lo, err := netlink.LinkByName("lo"); err == nil {
+		a, _ := netlink.ParseAddr(NodeIP + "/32")
+		_ = netlink.AddrDel(lo, a)
+	}
 	return errs.ErrorOrNil()
 }

@@ -59,6 +59,10 @@ func (p *Pod) wire() error {
 	if err := SetSysctl("net/ipv4/conf/"+p.veth+"/proxy_arp", "1"); err != nil {
 		return err
 	}
+	// as Calico does: answer proxy ARP at once, not after up to 0.8 s
+	if err := SetSysctl("net/ipv4/neigh/"+p.veth+"/proxy_delay", "0"); err != nil {
+		return err
+	}
 	if err := netlink.LinkSetUp(host); err != nil {
 		return fmt.Errorf("%s up: %w", p.veth, err)
 	}

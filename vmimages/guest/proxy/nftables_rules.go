@@ -98,8 +98,11 @@ func NFTablesRules(svc Service, eps, stale []Endpoint) string {
 	w("add rule %s service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services", t)
 
 	sc := NFTServiceChain(svc)
-	w("add chain %s %s", t, sc)
-	w("flush chain %s %s", t, sc)
+	// Chains before the rules that jump to them, as knftables orders a transaction.
+	for _, c := range append([]string{sc}, endpointChains(svc, eps)...) {
+		w("add chain %s %s", t, c)
+		w("flush chain %s %s", t, c)
+	}
 	w("add rule %s %s ip daddr %s ip saddr != %s jump mark-for-masquerade", t, sc, svc.ClusterIP, svc.ClusterCIDR)
 	w("add element %s cluster-ips { %s }", t, svc.ClusterIP)
 	if len(eps) == 0 {
@@ -113,8 +116,6 @@ func NFTablesRules(svc Service, eps, stale []Endpoint) string {
 		w("add rule %s %s numgen random mod %d vmap { %s }", t, sc, len(eps), strings.Join(vm, " , "))
 		for _, e := range eps {
 			ec := NFTEndpointChain(svc, e)
-			w("add chain %s %s", t, ec)
-			w("flush chain %s %s", t, ec)
 			w("add rule %s %s ip saddr %s jump mark-for-masquerade", t, ec, e.IP)
 			w("add rule %s %s meta l4proto tcp dnat to %s", t, ec, net.JoinHostPort(e.IP.String(), strconv.Itoa(svc.TargetPort)))
 		}
@@ -127,4 +128,12 @@ func NFTablesRules(svc Service, eps, stale []Endpoint) string {
 		w("delete chain %s %s", t, ec)
 	}
 	return b.String()
+}
+
+func endpointChains(svc Service, eps []Endpoint) []string {
+	var out []string
+	for _, e := range eps {
+		out = append(out, NFTEndpointChain(svc, e))
+	}
+	return out
 }

@@ -119,27 +119,33 @@ func (d *Driver) Rollout(ctx context.Context, old []*Pod, revision string) error
 	var termErr *multierror.Error
 	created, newReady := 0, 0
 	for len(old) > 0 || newReady < r.Replicas {
-		for created < r.Replicas && len(old)+created < r.Replicas+surge {
-			p, err := d.startPod(fmt.Sprintf("web-%s-%d", revision, created))
-			if err != nil {
-				return err
-			}
-			d.track(p)
-			created++
-			go func() { readyc <- readyMsg{p, d.waitReady(ctx, p)} }()
-		}
-		for len(old) > 0 && len(old)+newReady > r.Replicas-unavailable {
-			p := old[0]
-			old = old[1:]
-			terms.Add(1)
-			go func() {
-				defer terms.Done()
-				if err := d.terminate(p); err != nil {
-					termMu.Lock()
-					termErr = multierror.Append(termErr, err)
-					termMu.Unlock()
+		// scaling one ReplicaSet can allow the other to move: repeat until stable
+		for changed := true; changed; {
+			changed = false
+			for created < r.Replicas && len(old)+created < r.Replicas+surge {
+				p, err := d.startPod(fmt.Sprintf("web-%s-%d", revision, created))
+				if err != nil {
+					return err
 				}
-			}()
+				d.track(p)
+				created++
+				changed = true
+				go func() { readyc <- readyMsg{p, d.waitReady(ctx, p)} }()
+			}
+			for len(old) > 0 && len(old)+newReady > r.Replicas-unavailable {
+				p := old[0]
+				old = old[1:]
+				changed = true
+				terms.Add(1)
+				go func() {
+					defer terms.Done()
+					if err := d.terminate(p); err != nil {
+						termMu.Lock()
+						termErr = multierror.Append(termErr, err)
+						termMu.Unlock()
+					}
+				}()
+			}
 		}
 		if len(old) == 0 && newReady == r.Replicas {
 			break

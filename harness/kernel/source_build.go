@@ -1,0 +1,135 @@
+package kernel
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/fetch"
+	"github.com/rolloutlab/rolloutlab/harness/kbuild"
+	"github.com/rolloutlab/rolloutlab/kernels"
+)
+
+// builtFiles is what a source build leaves for the common packing step.
+type builtFiles struct {
+	vmlinuz, config string
+	builtinText     string
+	fixes           map[string]bool // detected in the patched tree
+	log             string
+}
+
+// buildFromSource handles source "build": the tarball inside a Debian
+// linux-source-X .deb, the entry's patches and config fragments (embedded
+// under kernels/), compiled by kbuild with everything built in.
+func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progress io.Writer, logf func(string, ...any)) (*builtFiles, error) {
+	src := e.Build.Source
+	store := &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Progress: progress}
+	deb, err := store.Get(ctx, fetch.Item{URLs: packageURLs(SourceDebian, *src), SHA256: src.SHA256, Size: src.Size})
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", src.Package, err)
+	}
+	// linux-source-X ships usr/src/linux-source-X.tar.xz.
+	written, err := unpackDeb(deb, work, func(name string) (string, bool) {
+		ok := strings.HasPrefix(name, "usr/src/linux-source-") && strings.Contains(path.Base(name), ".tar")
+		return name, ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(written) != 1 {
+		return nil, fmt.Errorf("%s: want one usr/src/linux-source-*.tar.* in the package, found %v", src.Package, written)
+	}
+	tarball := filepath.Join(work, filepath.FromSlash(written[0]))
+	tarSHA, err := fileSHA256(tarball)
+	if err != nil {
+		return nil, err
+	}
+	logf("source %s unpacked", path.Base(written[0]))
+
+	spec := kbuild.Spec{SourceTarball: tarball, SourceSHA256: tarSHA}
+	for _, f := range e.Build.ConfigFragments {
+		b, err := fs.ReadFile(kernels.FS, path.Join("config", f))
+		if err != nil {
+			return nil, fmt.Errorf("config fragment: %w", err)
+		}
+		// kbuild takes a fragment with a newline as text; keep one for an
+		// empty file too.
+		spec.ConfigFragments = append(spec.ConfigFragments, "# "+f+"\n"+string(b))
+	}
+	for i, p := range e.Build.Patches {
+		b, err := fs.ReadFile(kernels.FS, path.Join("patches", p))
+		if err != nil {
+			return nil, fmt.Errorf("patch: %w", err)
+		}
+		dst := filepath.Join(work, "patches", fmt.Sprintf("%02d-%s", i, path.Base(p)))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return nil, err
+		}
+		spec.Patches = append(spec.Patches, dst)
+	}
+	out, err := kbuild.Build(ctx, spec, filepath.Join(work, "build"), progress)
+	if err != nil {
+		return nil, err
+	}
+	if out.Metadata.KernelRelease != e.UnameR {
+		return nil, fmt.Errorf("built kernel reports release %q, catalog uname_r is %q", out.Metadata.KernelRelease, e.UnameR)
+	}
+	got := map[string]bool{"A": out.Metadata.Fixes.A, "B": out.Metadata.Fixes.B, "C": out.Metadata.Fixes.C}
+	for id, claim := range e.Fixes {
+		if got[id] != claim {
+			return nil, fmt.Errorf("catalog says fix %s=%v, the patched source has %s (fixes detected: %s)", id, claim, map[bool]string{true: "it", false: "not"}[got[id]], out.Metadata.Fixes)
+		}
+	}
+	bf := &builtFiles{vmlinuz: out.BzImage, config: out.Config, fixes: got, log: out.Log}
+	if out.ModulesBuiltin != "" {
+		b, err := os.ReadFile(out.ModulesBuiltin)
+		if err != nil {
+			return nil, err
+		}
+		bf.builtinText = string(b)
+	}
+	return bf, nil
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// buildInputsHash covers the embedded patches and fragments a build entry
+// names, so editing one prepares the kernel anew.
+func buildInputsHash(b *BuildSpec) string {
+	if b == nil {
+		return ""
+	}
+	h := sha256.New()
+	for _, list := range []struct {
+		dir   string
+		files []string
+	}{{"patches", b.Patches}, {"config", b.ConfigFragments}} {
+		for _, f := range list.files {
+			data, err := fs.ReadFile(kernels.FS, path.Join(list.dir, f))
+			fmt.Fprintf(h, "%s/%s %d %v\n", list.dir, f, len(data), err != nil)
+			h.Write(data)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,73 @@
+package results
+
+import (
+	"fmt"
+
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
+)
+
+// Verdict values of one cell (KernelCI's vocabulary where it fits).
+const (
+	Clean    = "clean"    // no symptom: what a correct kernel does
+	Affected = "affected" // at least one symptom of 81775 or the 1 s SYN drop
+	Error    = "error"    // the cell could not be measured
+)
+
+// Symptom ids.
+const (
+	// SymStaleBackend: new connections still reached a pod after its
+	// endpoint was removed (kubernetes issue 81775), or failed after the
+	// removal because they were sent to a pod that was gone.
+	SymStaleBackend = "81775-stale-backend"
+	// SymSYNDrop: connects that took >= 1 s, IPVS dropping the first SYN of
+	// a reused port (kubernetes issues 70747, 93297).
+	SymSYNDrop = "syn-drop-1s"
+)
+
+// Verdict is the judgement of one cell with the numbers behind it.
+type Verdict struct {
+	Status   string   `json:"status"`
+	Symptoms []string `json:"symptoms,omitempty"`
+	Reasons  []string `json:"reasons,omitempty"`
+}
+
+// Judge states what a correct kernel must do, as counts that must be zero:
+// no answer from a pod whose endpoint was already removed, no failure after
+// a removal, and no TCP handshake delayed by a second or more.
+func Judge(r *scenario.CellResult) Verdict {
+	if r == nil || r.Counts.Requests == 0 {
+		return Verdict{Status: Error, Reasons: []string{"no requests were made"}}
+	}
+	var v Verdict
+	c := r.Counts
+	if c.ToTerminating > 0 || c.ErrorsAfterRemoval > 0 {
+		v.Symptoms = append(v.Symptoms, SymStaleBackend)
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d requests answered by a pod whose endpoint was removed; %d failed after a removal (%s)",
+			c.ToTerminating, c.Requests, c.ErrorsAfterRemoval, errorSummary(c)))
+	}
+	if r.Connect.P99 >= 1000 || c.SlowConnects > 0 {
+		v.Symptoms = append(v.Symptoms, SymSYNDrop)
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d connects took >= 1 s; connect p99 %.0f ms", c.SlowConnects, c.Requests, r.Connect.P99))
+	}
+	v.Status = Clean
+	if len(v.Symptoms) > 0 {
+		v.Status = Affected
+	}
+	return v
+}
+
+func errorSummary(c scenario.Counts) string {
+	s := ""
+	for _, cl := range scenario.ErrorClasses {
+		if n := c.Errors[cl]; n > 0 {
+			if s != "" {
+				s += ", "
+			}
+			s += fmt.Sprintf("%s %d", cl, n)
+		}
+	}
+	if s == "" {
+		return "no errors"
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/harness/qemu"
+	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
+)
+
+// Scenario boots one guest that runs cells in order and writes the result
+// directory (result.json + raw records) under outDir. The result file is
+// written whatever happened, with a status saying whose fault a failure is;
+// cells that finished before a crash keep their numbers.
+func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir string) (*results.File, string, error) {
+	cellsJSON, err := json.Marshal(cells)
+	if err != nil {
+		return nil, "", err
+	}
+	f := &results.File{
+		Tier:      "dataplane",
+		StartedAt: time.Now().UTC(),
+		Kernel:    env.KernelInfo(),
+		Image:     results.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key},
+		QEMU:      results.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB},
+		Host:      results.Host(),
+	}
+	if root, err := ModuleRoot(); err == nil {
+		f.Harness = results.Harness(root)
+	}
+	// Each cell runs ~20-40 s under TCG; give the whole boot room for all.
+	t := qemu.TimeoutsFor(env.Accel)
+	perCell := time.Duration(t.Scale * float64(60*time.Second))
+	res, bootErr := env.Boot(ctx, protocol.Request{Mode: protocol.ModeScenario, Cells: cellsJSON}, BootOptions{
+		OutDir:  filepath.Join(outDir, "boot"),
+		Timeout: time.Duration(t.Boot*float64(time.Second)) + perCell*time.Duration(len(cells)+1),
+	})
+	f.WallSec = time.Since(f.StartedAt).Seconds()
+	files := map[string][]byte{}
+	if res != nil {
+		f.Facts = res.Facts
+		f.Cells = collectCells(cells, res)
+		for name, data := range res.Files {
+			files[name] = data
+		}
+	}
+	f.Status, f.Error = statusOf(bootErr)
+	path, werr := results.Write(outDir, f, files)
+	if werr != nil {
+		return f, "", errors.Join(bootErr, werr)
+	}
+	return f, path, bootErr
+}
+
+// KernelInfo is the provenance recorded in every result.
+func (env *Env) KernelInfo() results.KernelInfo {
+	k := env.Kernel
+	info := results.KernelInfo{
+		Name: k.Entry.Name, Release: k.Entry.Release, UnameR: k.UnameR, Source: k.Entry.Source,
+		VmlinuzSHA256: k.VmlinuzSHA256, Fixes: k.Entry.Fixes, FixesSource: k.Entry.FixesSource,
+	}
+	for _, p := range k.Entry.Packages {
+		info.Packages = append(info.Packages, fmt.Sprintf("%s %s %s", p.Package, p.Version, p.SHA256))
+	}
+	return info
+}
+
+// collectCells pairs the requested cells with what the guest sent; a cell
+// the guest never reported is an error cell, not a missing row.
+func collectCells(asked []scenario.Cell, res *Result) []results.Cell {
+	got := map[string]*scenario.CellResult{}
+	var order []string
+	for _, m := range res.Cells {
+		var cr scenario.CellResult
+		if err := json.Unmarshal(m.Result, &cr); err != nil {
+			continue
+		}
+		got[m.Name] = &cr
+		order = append(order, m.Name)
+	}
+	var out []results.Cell
+	seen := map[string]bool{}
+	for _, name := range order {
+		seen[name] = true
+		c := results.Cell{Name: name, Result: got[name], Verdict: results.Judge(got[name])}
+		if rec := name + ".records.jsonl.gz"; res.Files[rec] != nil {
+			c.Records = rec
+		}
+		out = append(out, c)
+	}
+	for _, a := range asked {
+		name := a.WithDefaults().Name
+		if !seen[name] {
+			msg := "the guest reported no result for this cell"
+			for _, ge := range res.Errors {
+				msg += "; " + ge.Error()
+			}
+			out = append(out, results.Cell{Name: name, Verdict: results.Verdict{Status: results.Error, Reasons: []string{msg}}, Error: msg})
+		}
+	}
+	return out
+}
+
+func statusOf(err error) (string, string) {
+	if err == nil {
+		return results.StatusOK, ""
+	}
+	var be *qemu.BootError
+	var he *qemu.HangError
+	var gf *GuestFailed
+	switch {
+	case errors.As(err, &be), errors.As(err, &he):
+		return results.StatusBootError, err.Error()
+	case errors.As(err, &gf):
+		if gf.Err.Kind == protocol.ErrKernel {
+			return results.StatusBootError, err.Error()
+		}
+		return results.StatusGuestError, err.Error()
+	default:
+		return results.StatusInfraError, err.Error()
+	}
+}

@@ -1,0 +1,91 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/cmds"
+)
+
+// TestMain lets the test binary play the agent: pods re-exec it as "serve"
+// and the client as "load".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 {
+		if f, ok := cmds.Subcommands()[os.Args[1]]; ok {
+			os.Exit(f(os.Args[2:]))
+		}
+	}
+	os.Exit(m.Run())
+}
+
+type memEmitter struct {
+	t       *testing.T
+	mu      sync.Mutex
+	results map[string]any
+	files   map[string][]byte
+}
+
+func (e *memEmitter) Logf(f string, a ...any) { e.t.Logf(f, a...) }
+func (e *memEmitter) Result(n string, v any) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.results[n] = v
+	return nil
+}
+func (e *memEmitter) File(n string, b []byte) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.files[n] = b
+	return nil
+}
+
+// TestRunCellsHost runs the iptables and nftables cells for real. It
+// rewrites the network namespace it runs in (flushes nft, adds routes), so
+// it only runs when asked, as root, in a throwaway namespace:
+//
+//	ROLLOUTLAB_GUEST_E2E=1 unshare -n go test -run TestRunCellsHost ./vmimages/guest/runner/
+func TestRunCellsHost(t *testing.T) {
+	if os.Getenv("ROLLOUTLAB_GUEST_E2E") != "1" || os.Geteuid() != 0 {
+		t.Skip("set ROLLOUTLAB_GUEST_E2E=1 and run as root under `unshare -n`")
+	}
+	cells := `[{"proxy_mode":"iptables","rollout":{"termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"1s","cool_down":"2s"}},
+	           {"proxy_mode":"nftables","rollout":{"termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"1s","cool_down":"2s"}}]`
+	em := &memEmitter{t: t, results: map[string]any{}, files: map[string][]byte{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := RunCells(ctx, json.RawMessage(cells), em); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"iptables", "nftables"} {
+		r, ok := em.results[name].(*scenario.CellResult)
+		if !ok {
+			t.Fatalf("no result for %s", name)
+		}
+		b, _ := json.MarshalIndent(struct {
+			C scenario.Counts
+			T scenario.Summary
+			P map[string]int
+		}{r.Counts, r.Total, r.PerPod}, "", " ")
+		t.Logf("%s: %s", name, b)
+		if r.Counts.Requests == 0 || r.Counts.Successes == 0 {
+			t.Errorf("%s: no traffic got through: %+v", name, r.Counts)
+		}
+		if len(em.files[name+".records.jsonl.gz"]) == 0 {
+			t.Errorf("%s: no records file", name)
+		}
+		kinds := map[string]int{}
+		for _, e := range r.Events {
+			kinds[e.Kind]++
+		}
+		if kinds[scenario.EvEndpointRemoved] != 3 || kinds[scenario.EvNetnsDeleted] != 3 || kinds[scenario.EvReady] != 6 {
+			t.Errorf("%s: events %v", name, kinds)
+		}
+		fmt.Println()
+	}
+}
