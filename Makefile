@@ -11,7 +11,7 @@ export KERNEL ACCEL
 
 BIN := bin/rolloutlab
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot kernels image-lock clean FORCE
+.PHONY: all deps e2e test unit smoke shell exec bench-boot kernels image-lock clean FORCE matrix compare
 
 all: test
 
@@ -43,6 +43,7 @@ e2e: deps $(BIN)
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./harness/... ./vmimages/... ./kernels/...
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 	$(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke'
 
 shell: deps $(BIN)
@@ -65,3 +66,17 @@ image-lock:
 
 clean:
 	rm -rf bin
+
+# The results matrix: boot every kernel (default: the whole catalog), write
+# results/<kernel>/<run-id>/, regenerate results/matrix.md/html + charts.
+#   make matrix KERNELS=6.1,6.12 REPEATS=3 PARALLEL=1
+KERNELS  ?=
+REPEATS  ?= 1
+PARALLEL ?= 0
+matrix: deps $(BIN)
+	$(BIN) matrix --run --kernels '$(KERNELS)' --repeats $(REPEATS) --parallel $(PARALLEL)
+
+# make compare A=5.10 B=6.1   (kernel names, result dirs or result.json files)
+compare: $(BIN)
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=<kernel|dir> B=<kernel|dir>"; exit 2; }
+	$(BIN) compare '$(A)' '$(B)'

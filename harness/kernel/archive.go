@@ -13,7 +13,7 @@ import (
 
 // archiveFile is one regular file of the modules archive.
 type archiveFile struct {
-	Name string // relative, slash separated: lib/modules/<u>/...
+	Name string // relative, slash separated: usr/lib/modules/<u>/...
 	Data []byte
 }
 

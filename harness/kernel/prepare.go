@@ -23,7 +23,7 @@ import (
 
 // prepareFormat versions the layout of a prepared kernel directory; bump it
 // when Prepare's output changes so old cache entries are not reused.
-const prepareFormat = 1
+const prepareFormat = 1 + 1 // +1: modules under usr/lib
 
 // Files in a prepared kernel directory.
 const (
@@ -179,7 +179,9 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 	}
 	unpack := filepath.Join(tmp, ".unpack")
 	defer os.RemoveAll(unpack)
-	modRoot := "lib/modules/" + e.UnameR + "/"
+	// usr/lib, not lib: in the base image /lib is a symlink to usr/lib, and a
+	// later archive with a lib/ directory entry would replace that symlink.
+	modRoot := "usr/lib/modules/" + e.UnameR + "/"
 	var (
 		vmlinuz, config, depFrom, origDep string
 		tree                              *diskTree

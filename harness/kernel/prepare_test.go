@@ -137,6 +137,10 @@ func (m *fakeMirror) total() int {
 
 const testUname = "1.2.3-test"
 
+// archiveModRoot is where modules.cpio.gz puts the tree (usr/lib: the base
+// image's /lib is a symlink the archive must not replace).
+const archiveModRoot = "usr/lib/modules/" + testUname + "/"
+
 var (
 	fooKO    = fakeKO("license=GPL", "depends=bar-baz", "name=foo")
 	barKO    = fakeKO("license=GPL", "depends=", "name=bar_baz")
@@ -264,7 +268,7 @@ func TestPrepareEndToEnd(t *testing.T) {
 	}
 
 	files, names := readCPIOGz(t, p.ModulesArchive)
-	root := "lib/modules/" + testUname + "/"
+	root := archiveModRoot
 	want := map[string][]byte{
 		root + "kernel/net/foo.ko":     fooKO, // decompressed from .xz
 		root + "kernel/net/bar-baz.ko": barKO, // decompressed from .zst
@@ -322,7 +326,7 @@ func TestPrepareWithModulesDep(t *testing.T) {
 	}
 	got, _ := readCPIOGz(t, p.ModulesArchive)
 	// ...modules.dep does: bar comes along, other does not.
-	if dep := string(got[mod+"modules.dep"]); dep != "kernel/net/foo.ko: kernel/net/bar.ko\nkernel/net/bar.ko:\n" {
+	if dep := string(got[archiveModRoot+"modules.dep"]); dep != "kernel/net/foo.ko: kernel/net/bar.ko\nkernel/net/bar.ko:\n" {
 		t.Errorf("modules.dep = %q", dep)
 	}
 	if !reflect.DeepEqual(p.Modules, []string{"bar", "foo"}) || p.Meta.ModulesDepFrom != "modules.dep" {

@@ -159,7 +159,7 @@ func (env *Env) writeInitrd(req protocol.Request, dir string) (string, error) {
 	}
 	defer f.Close()
 	var off int64
-	for _, part := range []string{env.Image.Path, env.Kernel.ModulesArchive} {
+	for _, part := range append([]string{env.Image.Path, env.Kernel.ModulesArchive}, env.Extra...) {
 		if part == "" {
 			continue
 		}

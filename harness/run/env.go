@@ -42,6 +42,7 @@ type Env struct {
 	CPUs        int
 	MemoryMiB   int
 	CacheDir    string
+	Extra       []string // more initramfs fragments after the modules (see WithExtra)
 	progress    io.Writer
 }
 

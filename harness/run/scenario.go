@@ -24,7 +24,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		return nil, "", err
 	}
 	f := &results.File{
-		Tier:      "dataplane",
+		Tier:      tierOf(cells),
 		StartedAt: time.Now().UTC(),
 		Kernel:    env.KernelInfo(),
 		Image:     results.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key},
@@ -38,8 +38,9 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 	t := qemu.TimeoutsFor(env.Accel)
 	perCell := time.Duration(t.Scale * float64(60*time.Second))
 	res, bootErr := env.Boot(ctx, protocol.Request{Mode: protocol.ModeScenario, Cells: cellsJSON}, BootOptions{
-		OutDir:  filepath.Join(outDir, "boot"),
-		Timeout: time.Duration(t.Boot*float64(time.Second)) + perCell*time.Duration(len(cells)+1),
+		OutDir: filepath.Join(outDir, "boot"),
+		Timeout: time.Duration(t.Boot*float64(time.Second)) + perCell*time.Duration(len(cells)+1) +
+			time.Duration(t.Scale*float64(controlPlaneAllowance(cells))),
 	})
 	f.WallSec = time.Since(f.StartedAt).Seconds()
 	files := map[string][]byte{}

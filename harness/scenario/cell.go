@@ -59,9 +59,14 @@ type Cell struct {
 	RSCheckInterval Duration `json:"rs_check_interval,omitempty"`
 	// IPTablesBackend is "nft" (Debian's default iptables) or "legacy"; it
 	// carries kube-proxy's iptables rules in the iptables and ipvs modes.
-	IPTablesBackend string  `json:"iptables_backend,omitempty"`
-	Rollout         Rollout `json:"rollout"`
-	Load            Load    `json:"load"`
+	IPTablesBackend string `json:"iptables_backend,omitempty"`
+	// Tier is who programs the node: "dataplane" (the harness, as kube-proxy
+	// would) or "kube-proxy" (the real binary fed by a real API server).
+	Tier string `json:"tier,omitempty"`
+	// KubernetesVersion is the kube-proxy release of the kube-proxy tier.
+	KubernetesVersion string  `json:"kubernetes_version,omitempty"`
+	Rollout           Rollout `json:"rollout"`
+	Load              Load    `json:"load"`
 }
 
 // Rollout mirrors the Deployment fields that shape a rolling update.
@@ -109,8 +114,28 @@ const (
 	DefaultExpireNodest    = 1 // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
 )
 
+// Tiers: who programs the node's service dataplane.
+const (
+	TierDataplane = "dataplane"
+	TierKubeProxy = "kube-proxy"
+	// DefaultKubernetesVersion is the kube-proxy release the kube-proxy tier runs.
+	DefaultKubernetesVersion = "v1.34.2"
+)
+
 // WithDefaults returns a copy with every unset field filled in.
 func (c Cell) WithDefaults() Cell {
+	if c.Tier == "" {
+		c.Tier = TierDataplane
+	}
+	if c.Tier == TierKubeProxy {
+		if c.KubernetesVersion == "" {
+			c.KubernetesVersion = DefaultKubernetesVersion
+		}
+		// The real kube-proxy decides the sysctl unless the cell overrides it.
+		if c.ConnReuseMode == "" && c.ProxyMode != ModeIPTables && c.ProxyMode != ModeNFTables {
+			c.ConnReuseMode = "kube-proxy:" + c.KubernetesVersion
+		}
+	}
 	if c.ProxyMode == "" {
 		c.ProxyMode = ModeIPVS
 	}
@@ -177,6 +202,15 @@ func (c Cell) WithDefaults() Cell {
 // DefaultName is a stable name built from the settings that matter most:
 // "ipvs-reuse0", "ipvs-reuse1", "ipvs-kernel-default", "iptables", "nftables".
 func (c Cell) DefaultName() string {
+	if c.Tier == TierKubeProxy {
+		d := c
+		d.Tier = TierDataplane
+		if d.ConnReuseMode == "kube-proxy:"+c.KubernetesVersion {
+			d.ConnReuseMode = "" // what that kube-proxy does: the suffix says it
+		}
+		n := strings.TrimSuffix(d.DefaultName(), "-kernel-default")
+		return n + "-kp" + strings.TrimPrefix(c.KubernetesVersion, "v")
+	}
 	if c.ProxyMode != ModeIPVS {
 		if c.IPTablesBackend == "legacy" {
 			return c.ProxyMode + "-legacy"
@@ -214,6 +248,15 @@ func (c Cell) Validate() error {
 		if _, err := ParseConnReuseMode(c.ConnReuseMode); err != nil {
 			return err
 		}
+	}
+	switch c.Tier {
+	case "", TierDataplane:
+	case TierKubeProxy:
+		if err := validKubernetesVersion(c.KubernetesVersion, c.ProxyMode); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("tier %q: want %s or %s", c.Tier, TierDataplane, TierKubeProxy)
 	}
 	switch c.IPTablesBackend {
 	case "", "nft", "legacy":

@@ -53,6 +53,8 @@ type Effective struct {
 	Rules         string            `json:"rules,omitempty"`      // iptables-save or nft list ruleset
 	IPSets        string            `json:"ipsets,omitempty"`     // ipset list (ipvs mode)
 	IPVSAfter     string            `json:"ipvs_after,omitempty"` // ipvsadm -Ln after the rollout
+	// Fidelity (kube-proxy tier): real kube-proxy vs the dataplane tier.
+	Fidelity *Fidelity `json:"fidelity,omitempty"`
 }
 
 // Counts are the request outcomes.

@@ -13,7 +13,7 @@ var Presets = map[string]string{
 	"default": "ipvs:0,ipvs:1,ipvs:2,iptables,nftables",
 	// Controls that must show the bug on any kernel (domain.md): without
 	// expire_nodest_conn, IPVS keeps sending reused ports to the old pod.
-	"controls": "ipvs:0/nodest=0,ipvs:1/nodest=0",
+	"controls": "ipvs:0/nodest=0",
 	// What kube-proxy releases before and after PR 102122 do here.
 	"kube-proxy": "ipvs:kube-proxy:v1.21.0,ipvs:kube-proxy:v1.34.2",
 }
@@ -22,7 +22,8 @@ var Presets = map[string]string{
 // comma-separated items "MODE[:REUSE][/KEY=VALUE...]" or preset names, e.g.
 // "ipvs:0,ipvs:1/nodest=0,iptables" or "default,controls".
 // Keys: nodest, rate, replicas, prestop, readiness, surge, unavailable,
-// backend, timeout, ports.
+// backend, timeout, ports, tier (dataplane|kube-proxy), k8s (a kube-proxy
+// release; implies tier=kube-proxy).
 func ParseSpecs(s string) ([]Cell, error) {
 	var cells []Cell
 	for _, item := range strings.Split(s, ",") {
@@ -132,8 +133,12 @@ func setOption(c *Cell, k, v string) error {
 		c.IPTablesBackend = v
 	case "ports":
 		c.Load.ClientPortRange = strings.ReplaceAll(v, "-", " ")
+	case "tier":
+		c.Tier = v
+	case "k8s":
+		c.Tier, c.KubernetesVersion = TierKubeProxy, v
 	default:
-		return fmt.Errorf("unknown key (want nodest, rate, replicas, prestop, readiness, surge, unavailable, backend, timeout, ports)")
+		return fmt.Errorf("unknown key (want nodest, rate, replicas, prestop, readiness, surge, unavailable, backend, timeout, ports, tier, k8s)")
 	}
 	return nil
 }

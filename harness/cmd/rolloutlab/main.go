@@ -67,6 +67,7 @@ func newRootCommand() *cobra.Command {
 		newShellCommand(g),
 		newBenchCommand(g),
 		newScenarioCommand(g),
+		newMatrixCommand(g), newCompareCommand(g),
 	)
 	return root
 }

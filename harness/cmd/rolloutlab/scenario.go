@@ -31,6 +31,10 @@ func newScenarioCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// kube-proxy tier cells need Kubernetes binaries in the guest
+			if env, _, err = env.ForCells(cmd.Context(), cells); err != nil {
+				return err
+			}
 			if out == "" {
 				out = filepath.Join("out", "results", env.Kernel.Entry.Name, time.Now().UTC().Format("20060102T150405Z"))
 			}

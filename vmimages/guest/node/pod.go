@@ -71,7 +71,7 @@ func (p *Pod) wire() error {
 		return fmt.Errorf("route to pod: %w", err)
 	}
 
-	h, err := netlink.NewHandleAt(ns)
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE) // only rtnetlink: xfrm may be absent
 	if err != nil {
 		return fmt.Errorf("netlink in pod: %w", err)
 	}

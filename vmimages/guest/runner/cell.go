@@ -60,7 +60,7 @@ func runCell(ctx context.Context, idx int, c scenario.Cell, kernel, self string,
 	}
 	ev := &evlog.Log{}
 	svc := service()
-	prog := programmer(c, svc, res.ConnReuse, ev)
+	prog := programmerFor(c, svc, res, ev, emit)
 	defer prog.Close()
 	if err := prog.Setup(); err != nil {
 		return nil, nil, fmt.Errorf("%s setup: %w", c.ProxyMode, err)

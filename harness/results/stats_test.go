@@ -1,0 +1,150 @@
+package results
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func near(t *testing.T, what string, got, want, tol float64) {
+	t.Helper()
+	if math.Abs(got-want) > tol {
+		t.Errorf("%s = %.6f, want %.6f (±%g)", what, got, want, tol)
+	}
+}
+
+func TestWilsonKnownValues(t *testing.T) {
+	// Reference values: Wilson score interval, z = 1.96 (Newcombe 1998, table I).
+	w := Wilson(0, 10)
+	near(t, "Wilson(0,10).Lo", w.Lo, 0, 1e-12)
+	near(t, "Wilson(0,10).Hi", w.Hi, 0.2775, 1e-4)
+	w = Wilson(5, 10)
+	near(t, "Wilson(5,10).Lo", w.Lo, 0.2366, 1e-4)
+	near(t, "Wilson(5,10).Hi", w.Hi, 0.7634, 1e-4)
+	if w := Wilson(0, 0); !math.IsNaN(w.Point) {
+		t.Errorf("Wilson(0,0) = %+v, want NaN", w)
+	}
+}
+
+func TestFisherExactTeaTasting(t *testing.T) {
+	// Fisher's lady tasting tea: 3 of 4 vs 1 of 4, two-sided p = 34/70.
+	near(t, "p", FisherExact(3, 4, 1, 4), 34.0/70, 1e-9)
+	near(t, "identical tables", FisherExact(2, 10, 2, 10), 1, 1e-9)
+}
+
+func TestPermutationExactEnumeration(t *testing.T) {
+	// 20 splits of 6 values into 3+3; only the observed split and its
+	// mirror reach |mean difference| = 3, so p = 2/20.
+	p := PermutationTest([]float64{1, 2, 3}, []float64{4, 5, 6}, Mean)
+	near(t, "p", p, 0.1, 1e-12)
+}
+
+func TestQuantileNearestRank(t *testing.T) {
+	xs := []float64{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	near(t, "p50", Quantile(xs, 0.5), 5, 0)
+	near(t, "p99", Quantile(xs, 0.99), 10, 0)
+	near(t, "p10", Quantile(xs, 0.10), 1, 0)
+	if xs[0] != 5 {
+		t.Fatal("Quantile reordered its input")
+	}
+}
+
+// latencies draws n log-normal request times (ms) around median ms.
+func latencies(seed uint64, n int, median float64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = median * math.Exp(0.5*r.NormFloat64())
+	}
+	return out
+}
+
+func TestInjectedP99ShiftIsSignificant(t *testing.T) {
+	a := latencies(1, 3000, 10)
+	b := latencies(2, 3000, 15) // +50 % everywhere, so p99 too
+	d := CompareQuantile("p99", "records", a, b, 0.99, P99FloorMs)
+	if !d.Significant || d.P >= Alpha || d.Shift < 0.4 {
+		t.Fatalf("injected +50%% shift not detected: %+v", d)
+	}
+}
+
+func TestNoiseIsNotSignificant(t *testing.T) {
+	a := latencies(3, 3000, 10)
+	b := latencies(4, 3000, 10)
+	d := CompareQuantile("p99", "records", a, b, 0.99, P99FloorMs)
+	if d.Significant {
+		t.Fatalf("two samples of one distribution called different: %+v", d)
+	}
+	r := CompareRates("to_terminating", 3, 3000, 4, 3000)
+	if r.Significant || r.P < 0.5 {
+		t.Fatalf("3/3000 vs 4/3000 called different: %+v", r)
+	}
+}
+
+func TestInjectedRateIsSignificant(t *testing.T) {
+	// A clean kernel against one sending 2 % of requests to a removed pod.
+	d := CompareRates("to_terminating", 0, 3000, 60, 3000)
+	if !d.Significant || d.P > 1e-10 {
+		t.Fatalf("0/3000 vs 60/3000 not significant: %+v", d)
+	}
+	near(t, "shift against the floor", d.Shift, 0.02/RateFloor, 1e-9)
+}
+
+func TestRateFloorNearZero(t *testing.T) {
+	// One stray request is neither significant nor an infinite shift.
+	d := CompareRates("to_terminating", 0, 5000, 1, 5000)
+	if d.Significant || math.IsInf(d.Shift, 0) {
+		t.Fatalf("0 vs 1 in 5000: %+v", d)
+	}
+	near(t, "p", d.P, 1, 1e-9)
+}
+
+func TestFewRepeatsNeverSignificant(t *testing.T) {
+	// 3 vs 3 repeats: the smallest exact p is 0.1, whatever the shift.
+	d := CompareMeans("p99", []float64{10, 11, 12}, []float64{100, 110, 120}, P99FloorMs)
+	near(t, "p", d.P, 0.1, 1e-12)
+	if d.Significant {
+		t.Fatalf("3 vs 3 repeats significant: %+v", d)
+	}
+	// 5 vs 5 can: 2/252 < 0.01.
+	d = CompareMeans("p99", []float64{10, 11, 12, 13, 14}, []float64{100, 110, 120, 130, 140}, P99FloorMs)
+	near(t, "p 5v5", d.P, 2.0/252, 1e-12)
+	if !d.Significant {
+		t.Fatalf("5 vs 5 clear shift not significant: %+v", d)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a := latencies(5, 2000, 10)
+	b := latencies(6, 2000, 11)
+	d1 := CompareQuantile("p99", "records", a, b, 0.99, P99FloorMs)
+	d2 := CompareQuantile("p99", "records", a, b, 0.99, P99FloorMs)
+	if d1 != d2 {
+		t.Fatalf("same inputs, different results: %+v vs %+v", d1, d2)
+	}
+	c1, c2 := BootstrapQuantile(a, 0.99), BootstrapQuantile(a, 0.99)
+	if c1 != c2 {
+		t.Fatalf("bootstrap not deterministic: %+v vs %+v", c1, c2)
+	}
+	if !(c1.Lo <= c1.Point && c1.Point <= c1.Hi) || c1.Lo == c1.Hi {
+		t.Fatalf("bootstrap interval %+v does not bracket its point", c1)
+	}
+}
+
+func TestCombineVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{Clean, Clean}, Clean},
+		{[]string{Affected, Clean}, Flaky},
+		{[]string{Clean, Affected, Clean}, Flaky},
+		{[]string{Affected, Error}, Affected},
+		{[]string{Error, Error}, Error},
+		{nil, Error},
+	} {
+		if got := CombineVerdicts(tc.in); got != tc.want {
+			t.Errorf("CombineVerdicts(%v) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

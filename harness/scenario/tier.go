@@ -1,0 +1,50 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+)
+
+// validKubernetesVersion checks a kube-proxy tier release: an exact
+// "v1.MINOR.PATCH" (binaries are built at that tag) that has the mode.
+func validKubernetesVersion(v, mode string) error {
+	if !strings.HasPrefix(v, "v") || strings.Count(v, ".") != 2 {
+		return fmt.Errorf("kubernetes version %q: want an exact release like v1.34.2", v)
+	}
+	pv, err := parseK8sVersion(v)
+	if err != nil {
+		return err
+	}
+	if mode == ModeNFTables && pv.less(version{1, 29, 0}) {
+		return fmt.Errorf("kube-proxy %s has no nftables mode (added in 1.29)", v)
+	}
+	return nil
+}
+
+// KubeProxyVersions lists the kube-proxy releases the cells need, in order.
+func KubeProxyVersions(cells []Cell) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cells {
+		c = c.WithDefaults()
+		if c.Tier == TierKubeProxy && !seen[c.KubernetesVersion] {
+			seen[c.KubernetesVersion] = true
+			out = append(out, c.KubernetesVersion)
+		}
+	}
+	return out
+}
+
+// Fidelity compares what the real kube-proxy programmed with what the
+// dataplane tier programs for the same Service and endpoints.
+type Fidelity struct {
+	Mode      string `json:"mode"`
+	Endpoints int    `json:"endpoints"`
+	// Compared counts normalised lines per dump ("rules", "ipvs", "ipsets").
+	Compared map[string]int `json:"compared"`
+	// Ignored counts lines about objects only the real cluster has (the
+	// API server's own "kubernetes" Service).
+	Ignored     int      `json:"ignored"`
+	Differences []string `json:"differences"`
+	Error       string   `json:"error,omitempty"`
+}

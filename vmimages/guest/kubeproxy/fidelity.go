@@ -1,0 +1,173 @@
+package kubeproxy
+
+import (
+	"bufio"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
+)
+
+// Snapshot is one proxy's programmed state, as read back.
+type Snapshot struct {
+	Rules, IPVS, IPSets string
+}
+
+var (
+	iptCounters = regexp.MustCompile(`^(:\S+ \S+) \[\d+:\d+\]$`)
+	ruleCounter = regexp.MustCompile(`^\[\d+:\d+\] `)
+	nftCounter  = regexp.MustCompile(`counter packets \d+ bytes \d+`)
+	nftHandle   = regexp.MustCompile(`\s*# handle \d+$`)
+)
+
+// normRules turns iptables-save or `nft list ruleset` output into
+// comparable lines: no comments, counters or handles, nft element lists one
+// element a line.
+func normRules(s string) []string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<16), 1<<22)
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		l = iptCounters.ReplaceAllString(l, "$1")
+		l = ruleCounter.ReplaceAllString(l, "")
+		l = nftCounter.ReplaceAllString(l, "counter")
+		l = nftHandle.ReplaceAllString(l, "")
+		for _, part := range splitElements(l) {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// splitElements breaks "elements = { a, b }" into one line per element so
+// element order does not matter.
+func splitElements(l string) []string {
+	head, rest, ok := strings.Cut(l, "elements = {")
+	if !ok {
+		return []string{strings.TrimSuffix(l, ",")}
+	}
+	var out []string
+	for _, e := range strings.Split(strings.TrimSuffix(strings.TrimSpace(rest), "}"), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, head+"element "+e)
+		}
+	}
+	return out
+}
+
+// normIPVS turns `ipvsadm -Ln` into "service -> dest forward weight"
+// lines, dropping the connection counters.
+func normIPVS(s string) []string {
+	var out []string
+	svc := ""
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 0 || f[0] == "IP" || f[0] == "Prot" || (len(f) > 1 && f[1] == "RemoteAddress:Port"):
+		case f[0] == "->" && len(f) >= 4:
+			out = append(out, fmt.Sprintf("%s -> %s %s %s", svc, f[1], f[2], f[3]))
+		default:
+			svc = strings.Join(f, " ")
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+// normIPSets turns `ipset list` into "set: header" and "set member" lines,
+// dropping sizes, references and revisions that depend on history.
+func normIPSets(s string) []string {
+	var out []string
+	set, inMembers := "", false
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		switch {
+		case l == "":
+		case strings.HasPrefix(l, "Name: "):
+			set, inMembers = strings.TrimPrefix(l, "Name: "), false
+		case l == "Members:":
+			inMembers = true
+		case inMembers:
+			out = append(out, set+" member "+l)
+		case strings.HasPrefix(l, "Type:"), strings.HasPrefix(l, "Header:"):
+			out = append(out, set+" "+l)
+		}
+	}
+	return out
+}
+
+// Compare reports every difference between what kube-proxy programmed and
+// what the dataplane tier programmed, after normalising counters, handles,
+// ordering and history-dependent fields. Lines containing any of ignore
+// (the API server's own Service) are left out and counted.
+func Compare(mode string, kubeProxy, dataplane Snapshot, ignore []string) scenario.Fidelity {
+	f := scenario.Fidelity{Mode: mode, Compared: map[string]int{}, Differences: []string{}}
+	dumps := []struct {
+		name string
+		norm func(string) []string
+		a, b string
+	}{{"rules", normRules, kubeProxy.Rules, dataplane.Rules}}
+	if mode == scenario.ModeIPVS {
+		dumps = append(dumps,
+			struct {
+				name string
+				norm func(string) []string
+				a, b string
+			}{"ipvs", normIPVS, kubeProxy.IPVS, dataplane.IPVS},
+			struct {
+				name string
+				norm func(string) []string
+				a, b string
+			}{"ipsets", normIPSets, kubeProxy.IPSets, dataplane.IPSets})
+	}
+	for _, d := range dumps {
+		a, ia := filterLines(d.norm(d.a), ignore)
+		b, _ := filterLines(d.norm(d.b), ignore)
+		f.Ignored += ia
+		f.Compared[d.name] = len(a)
+		for _, l := range minus(a, b) {
+			f.Differences = append(f.Differences, fmt.Sprintf("%s: only kube-proxy: %s", d.name, l))
+		}
+		for _, l := range minus(b, a) {
+			f.Differences = append(f.Differences, fmt.Sprintf("%s: only dataplane: %s", d.name, l))
+		}
+	}
+	return f
+}
+
+func filterLines(lines, ignore []string) (kept []string, dropped int) {
+	for _, l := range lines {
+		if slices.ContainsFunc(ignore, func(s string) bool { return s != "" && strings.Contains(l, s) }) {
+			dropped++
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return kept, dropped
+}
+
+// minus is the sorted multiset difference a - b.
+func minus(a, b []string) []string {
+	count := map[string]int{}
+	for _, l := range b {
+		count[l]++
+	}
+	var out []string
+	for _, l := range a {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
+}
