@@ -16,7 +16,7 @@ type Prepared struct {
 	GoVersion   string
 }
 
-// Prepare builds etcd, the current kube-apiserver and kube-proxy for each of
+// Prepare builds etcd, and kube-apiserver plus kube-proxy for each of
 // versions, then packs them. Every step is cached; a warm run costs seconds.
 func Prepare(ctx context.Context, cacheDir string, versions []string, progress io.Writer) (*Prepared, error) {
 	if progress == nil {
@@ -28,22 +28,21 @@ func Prepare(ctx context.Context, cacheDir string, versions []string, progress i
 		return nil, err
 	}
 	want := []Binary{Etcd()}
-	api, err := APIServer(CurrentVersion)
-	if err != nil {
-		return nil, err
-	}
-	want = append(want, api)
 	seen := map[string]bool{}
 	for _, v := range versions {
 		if seen[v] {
 			continue
 		}
 		seen[v] = true
+		api, err := APIServer(v)
+		if err != nil {
+			return nil, err
+		}
 		kp, err := KubeProxy(v)
 		if err != nil {
 			return nil, err
 		}
-		want = append(want, kp)
+		want = append(want, api, kp)
 	}
 	p := &Prepared{Binaries: map[string]string{}, GoVersion: gov}
 	for _, b := range want {

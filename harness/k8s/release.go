@@ -13,9 +13,9 @@ import (
 	"strings"
 )
 
-// Pinned releases. CurrentVersion also provides the API server for every
-// cell: one control plane is enough to feed any kube-proxy release the
-// Service, Node and EndpointSlice objects it watches.
+// Pinned releases. Each kube-proxy release runs against the API server of
+// the same release: 1.21's kube-proxy watches discovery.k8s.io/v1beta1
+// EndpointSlices, which API servers stopped serving in 1.25.
 const (
 	CurrentVersion = scenario.DefaultKubernetesVersion
 	// LegacyVersion predates kubernetes PR 102122 (cherry-picked to 1.21.9
@@ -40,11 +40,13 @@ type Binary struct {
 // KubeProxyBinary is the guest file name of a kube-proxy release.
 func KubeProxyBinary(version string) string { return "kube-proxy-" + version }
 
+// APIServerBinary is the guest file name of a kube-apiserver release.
+func APIServerBinary(version string) string { return "kube-apiserver-" + version }
+
 // Guest paths of the binaries (under /usr: /bin is a symlink in the base image).
 const (
-	GuestBinDir   = "/usr/local/bin"
-	APIServerName = "kube-apiserver"
-	EtcdName      = "etcd"
+	GuestBinDir = "/usr/local/bin"
+	EtcdName    = "etcd"
 )
 
 // KubeProxy describes the kube-proxy build of a release.
@@ -57,7 +59,7 @@ func KubeProxy(version string) (Binary, error) {
 // APIServer describes the kube-apiserver build of a release.
 func APIServer(version string) (Binary, error) {
 	b, err := kubernetesBinary(version, "cmd/kube-apiserver")
-	b.Name = APIServerName
+	b.Name = APIServerBinary(version)
 	return b, err
 }
 

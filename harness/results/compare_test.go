@@ -51,7 +51,7 @@ func TestCompareKernels(t *testing.T) {
 func TestCompareDifferentSettings(t *testing.T) {
 	root := t.TempDir()
 	writeRun(t, root, "6.1", "6.1.176", "r1", day, fixture{spec: "ipvs:0", seed: 1})
-	writeRun(t, root, "6.12", "6.12.117", "r1", day, fixture{spec: "ipvs:0/rate=100", seed: 1})
+	writeRun(t, root, "6.12", "6.12.117", "r1", day, fixture{spec: "ipvs:0/rate=120", seed: 1})
 	a, _, _ := LoadPath(filepath.Join(root, "6.1"))
 	b, _, _ := LoadPath(filepath.Join(root, "6.12"))
 	cc := Compare(a, b)[0]

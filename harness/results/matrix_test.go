@@ -119,7 +119,7 @@ func TestFlakyRepeats(t *testing.T) {
 func TestChangedSettingsAreNotPooled(t *testing.T) {
 	root := t.TempDir()
 	writeRun(t, root, "6.1", "6.1.176", "r1", day, fixture{spec: "ipvs:0", staleShare: 0.3, seed: 1})
-	writeRun(t, root, "6.1", "6.1.176", "r2", day.Add(time.Hour), fixture{spec: "ipvs:0/rate=100", seed: 2})
+	writeRun(t, root, "6.1", "6.1.176", "r2", day.Add(time.Hour), fixture{spec: "ipvs:0/rate=120", seed: 2})
 	runs, _, _ := Collect(root)
 	m := Build(runs, nil)
 	a := m.Rows[0].Cells["ipvs-reuse0"]

@@ -24,6 +24,11 @@ const (
 	SymSYNDrop = "syn-drop-1s"
 )
 
+// MaxLagP99Ms bounds how late (p99) the open-loop generator may start
+// requests. Beyond it the guest is CPU-starved, which itself delays SYNs by
+// a second and would be mistaken for the kernel's SYN drop.
+const MaxLagP99Ms = 250
+
 // Verdict is the judgement of one cell with the numbers behind it.
 type Verdict struct {
 	Status   string   `json:"status"`
@@ -40,6 +45,12 @@ func Judge(r *scenario.CellResult) Verdict {
 	}
 	var v Verdict
 	c := r.Counts
+	if !r.Cell.Load.ClosedLoop && r.Lag.P99 > MaxLagP99Ms {
+		// The harness failed to make the load, not the kernel: no verdict.
+		return Verdict{Status: Error, Reasons: []string{fmt.Sprintf(
+			"load generator fell behind its schedule (start lag p99 %.0f ms > %d ms): the guest was too slow for %.0f req/s; lower the rate or free the host",
+			r.Lag.P99, MaxLagP99Ms, r.Cell.Load.Rate)}}
+	}
 	if c.ToTerminating > 0 || c.ErrorsAfterRemoval > 0 {
 		v.Symptoms = append(v.Symptoms, SymStaleBackend)
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d requests answered by a pod whose endpoint was removed; %d failed after a removal (%s)",

@@ -104,7 +104,7 @@ const (
 	DefaultReadinessDelay  = time.Second
 	DefaultGracePeriod     = 30 * time.Second // Kubernetes default
 	DefaultRSCheckInterval = time.Minute      // kube-proxy rsCheckDeleteInterval
-	DefaultRate            = 150
+	DefaultRate            = 100
 	DefaultConcurrency     = 8
 	DefaultPortRange       = "40000 40999"
 	DefaultTimeout         = 3 * time.Second

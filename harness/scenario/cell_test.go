@@ -24,7 +24,7 @@ func TestParseCellsDefaults(t *testing.T) {
 	c := cells[0]
 	if *c.ExpireNodestConn != 1 || c.RSCheckInterval.D() != time.Minute || c.Rollout.Replicas != 3 ||
 		c.Rollout.MaxSurge != "25%" || c.Rollout.TerminationGracePeriod.D() != 30*time.Second ||
-		c.Load.Rate != 150 || c.Load.ClientPortRange != "40000 40999" || c.Load.Timeout.D() != 3*time.Second {
+		c.Load.Rate != DefaultRate || c.Load.ClientPortRange != "40000 40999" || c.Load.Timeout.D() != 3*time.Second {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if cells[3].ExpireNodestConn != nil {

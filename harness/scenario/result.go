@@ -87,6 +87,10 @@ type CellResult struct {
 	Counts    Counts            `json:"counts"`
 	Total     Summary           `json:"total"`   // intended start -> answer
 	Connect   Summary           `json:"connect"` // TCP handshake, successes only
+	// Lag is how late requests started against the open-loop schedule. A
+	// large lag means the guest could not generate the load (a busy host
+	// under TCG), and latencies then say nothing about the kernel.
+	Lag Summary `json:"lag"`
 	// Throughput is successful answers per second over the load's span.
 	Throughput  float64        `json:"throughput"`
 	LoadSeconds float64        `json:"load_seconds"`

@@ -131,7 +131,7 @@ func Analyze(res *CellResult, recs []Record, events []Event) {
 	}
 	perPod := map[string]int{}
 	toTerm := make([]bool, len(recs))
-	var totals, connects []time.Duration
+	var totals, connects, lags []time.Duration
 	var t0, tEnd int64
 	for i, r := range recs {
 		if i == 0 || r.Intended < t0 {
@@ -142,6 +142,7 @@ func Analyze(res *CellResult, recs []Record, events []Event) {
 		}
 		c.Requests++
 		totals = append(totals, time.Duration(r.Total))
+		lags = append(lags, time.Duration(max(r.Start-r.Intended, 0)))
 		if r.Total > int64(time.Second) {
 			c.Over1s++
 		}
@@ -158,7 +159,10 @@ func Analyze(res *CellResult, recs []Record, events []Event) {
 		c.Successes++
 		connects = append(connects, time.Duration(r.Connect))
 		perPod[r.Pod]++
-		if t, ok := removed[r.Pod]; ok && r.Start+r.Connect >= t {
+		// A connection counts as new traffic to a leaving pod only if its
+		// first SYN left after the removal was in effect: a SYN sent before
+		// and retransmitted after legitimately keeps its old backend.
+		if t, ok := removed[r.Pod]; ok && r.Start >= t {
 			toTerm[i] = true
 			c.ToTerminating++
 		}
@@ -166,6 +170,7 @@ func Analyze(res *CellResult, recs []Record, events []Event) {
 	res.Counts = c
 	res.Total = Summarize(totals)
 	res.Connect = Summarize(connects)
+	res.Lag = Summarize(lags)
 	res.PerPod = perPod
 	res.T0 = t0
 	res.Timeline = Timeline(recs, toTerm, t0, TimelineWidth)

@@ -31,10 +31,10 @@ const (
 	serviceCIDR = "10.96.0.0/16"
 )
 
-// StartControlPlane runs etcd and the API server and waits for /readyz.
+// StartControlPlane runs etcd and the API server of version and waits for /readyz.
 // advertise must be a non-loopback node address: the API server publishes
 // it in the "kubernetes" Service's endpoints, which reject loopback.
-func StartControlPlane(ctx context.Context, dir, advertise string, logf func(string, ...any)) (*ControlPlane, error) {
+func StartControlPlane(ctx context.Context, dir, version, advertise string, logf func(string, ...any)) (*ControlPlane, error) {
 	began := time.Now()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func StartControlPlane(ctx context.Context, dir, advertise string, logf func(str
 		return nil, err
 	}
 	p := func(n string) string { return filepath.Join(dir, n) }
-	cp.api, err = start(dir, "kube-apiserver", bin(k8s.APIServerName),
+	cp.api, err = start(dir, "kube-apiserver", bin(k8s.APIServerBinary(version)),
 		"--etcd-servers="+etcdClient,
 		"--bind-address=127.0.0.1", "--secure-port=6443", "--advertise-address="+advertise,
 		"--tls-cert-file="+p("apiserver.crt"), "--tls-private-key-file="+p("apiserver.key"),

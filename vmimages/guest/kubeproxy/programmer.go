@@ -62,7 +62,7 @@ func New(cfg Config, svc proxy.Service) *Programmer {
 func (p *Programmer) Setup() error {
 	ctx := context.Background()
 	var err error
-	p.CP, err = StartControlPlane(ctx, p.cfg.Dir, p.cfg.NodeIP, p.cfg.Logf)
+	p.CP, err = StartControlPlane(ctx, p.cfg.Dir, p.cfg.Version, p.cfg.NodeIP, p.cfg.Logf)
 	if err != nil {
 		return fmt.Errorf("control plane: %w", err)
 	}
