@@ -39,12 +39,14 @@ e2e: deps $(BIN)
 	@$(BIN) prepare
 	$(GO) test ./e2e -count=1 -timeout 85m -v -ginkgo.v $(GINKGO_FLAGS)
 
-# Unit tests of the pure parts, then the smoke specs: at least one real boot.
+# Unit tests of the pure parts, then real boots of the default kernel: the
+# smoke specs and a short rollout whose control cell must show the bug.
+TEST_CELLS ?= ipvs:0,controls
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./harness/... ./vmimages/... ./kernels/...
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-	$(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke'
+	CELLS='$(TEST_CELLS)' $(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke || rollout'
 
 shell: deps $(BIN)
 	$(BIN) shell

@@ -34,7 +34,12 @@ var _ = Describe("smoke", Label("smoke"), func() {
 	}, SpecTimeout(5*time.Minute))
 
 	It("has a usable IPVS with the sysctls kube-proxy sets", func(ctx SpecContext) {
+		// As kube-proxy does: lo up and the VIP on kube-ipvs0, or IPVS
+		// refuses the real server ("address not unicast").
 		out := execInGuest(ctx, `set -e
+/sbin/ip link set lo up
+/sbin/ip link add kube-ipvs0 type dummy
+/sbin/ip addr add 10.96.0.10/32 dev kube-ipvs0
 ipvsadm -A -t 10.96.0.10:80 -s rr
 ipvsadm -a -t 10.96.0.10:80 -r 10.244.0.5:8080 -m -w 1
 ipvsadm -Ln
@@ -49,12 +54,14 @@ done`)
 		}
 	}, SpecTimeout(5*time.Minute))
 
-	It("tracks connections in conntrack once NAT rules register its hooks", func(ctx SpecContext) {
+	It("tracks connections in conntrack once a ct rule registers its hooks", func(ctx SpecContext) {
 		// Conntrack stays idle in a namespace until something registers its
-		// hooks, as kube-proxy's rules do (domain.md); prove both halves.
+		// hooks, as kube-proxy's ct-state rules do (domain.md). An empty nat
+		// chain is not enough under iptables-nft: it takes no conntrack
+		// reference, so the rule must match on conntrack state.
 		out := execInGuest(ctx, `set -e
-ip link set lo up
-iptables -t nat -A OUTPUT -p tcp --dport 7777 -j ACCEPT
+/sbin/ip link set lo up
+iptables -A OUTPUT -p tcp --dport 7777 -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT
 busybox nc -l -p 7777 >/dev/null &
 sleep 0.3
 echo ping | busybox nc -w 2 127.0.0.1 7777 || true

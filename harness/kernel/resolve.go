@@ -35,8 +35,13 @@ func (c *Catalog) Resolve(s string) (*Entry, error) {
 			return e, nil
 		}
 	}
+	// A version names a stock kernel; control kernels (source builds with
+	// fixes reverted) share their base's version and are asked for by name.
 	var matches []*Entry
 	for _, e := range c.Kernels {
+		if e.Source == SourceBuild {
+			continue
+		}
 		if e.UnameR == s || versionPrefix(s, e.Release) {
 			matches = append(matches, e)
 		}

@@ -30,7 +30,8 @@ func TestResolve(t *testing.T) {
 		{"6.1.17", "", false}, // not on a dot boundary of 6.1.176
 		{"banana", "", false},
 		{"99.1", "", false},
-		{"5.10-revert-ABC", "", false}, // no such build entry yet
+		{"5.10-revert-ABC", "5.10-revert-ABC", false},
+		{"5.10-revert-X", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
