@@ -62,6 +62,10 @@ type Entry struct {
 	FixesSource string          `json:"fixes_source"`
 	// Modules to pack; Parse fills in the catalog's list when empty.
 	Modules []string `json:"modules,omitempty"`
+
+	// mainline is set on entries Resolve made for a version outside the
+	// catalog; Prepare looks up their UnameR and Packages at the mirror.
+	mainline *kernelVersion
 }
 
 // Package is one pinned download.

@@ -1,13 +1,20 @@
 package kernel
 
 import (
+	"io"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/fetch"
 )
 
 // Environment variables overriding where pinned files are downloaded from.
 // Each may hold several base URLs separated by commas, tried in order; the
-// pinned sha256 decides whether what came back is right.
+// pinned sha256 decides whether what came back is right. A base without a
+// scheme is a local directory, so a kernel can be provided offline.
 const (
 	// EnvDebianMirror: base of a Debian archive (holding pool/...).
 	// Default http://deb.debian.org/debian.
@@ -20,20 +27,27 @@ const (
 	EnvKernelOrgMirror = "ROLLOUTLAB_KERNELORG_MIRROR"
 )
 
+// Public defaults of the mirrors above.
+const (
+	defaultDebian         = "http://deb.debian.org/debian"
+	defaultUbuntuMainline = "https://kernel.ubuntu.com/mainline"
+	defaultKernelOrg      = "https://cdn.kernel.org/pub/linux/kernel"
+)
+
 // Mirrors returns the base URLs to fetch a source kind's packages from:
 // the environment override if set, else the public default.
 func Mirrors(source string) []string {
-	env, def := EnvDebianMirror, "http://deb.debian.org/debian"
+	env, def := EnvDebianMirror, defaultDebian
 	switch source {
 	case SourceUbuntuMainline:
-		env, def = EnvUbuntuMainlineMirror, "https://kernel.ubuntu.com/mainline"
+		env, def = EnvUbuntuMainlineMirror, defaultUbuntuMainline
 	case SourceKernelOrg:
-		env, def = EnvKernelOrgMirror, "https://cdn.kernel.org/pub/linux/kernel"
+		env, def = EnvKernelOrgMirror, defaultKernelOrg
 	}
 	var out []string
 	for _, m := range strings.Split(os.Getenv(env), ",") {
 		if m = strings.TrimRight(strings.TrimSpace(m), "/"); m != "" {
-			out = append(out, m)
+			out = append(out, localMirrorURL(m))
 		}
 	}
 	if len(out) == 0 {
@@ -49,4 +63,30 @@ func packageURLs(source string, p Package) []string {
 		out = append(out, m+"/"+p.Path)
 	}
 	return out
+}
+
+// localMirrorURL turns a directory path into a file:// URL; URLs pass.
+func localMirrorURL(m string) string {
+	if strings.Contains(m, "://") {
+		return m
+	}
+	if abs, err := filepath.Abs(m); err == nil {
+		m = abs
+	}
+	return "file://" + filepath.ToSlash(m)
+}
+
+// httpClient fetches from http(s) mirrors and from file:// ones. Time-outs
+// bound a mirror that accepts connections but never answers; a large body
+// may still take as long as it needs.
+func httpClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = time.Minute
+	t.RegisterProtocol("file", http.NewFileTransport(http.Dir("/")))
+	return &http.Client{Transport: t}
+}
+
+// newStore is the download store under cacheDir.
+func newStore(cacheDir string, client *http.Client, progress io.Writer) *fetch.Store {
+	return &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Client: client, Progress: progress}
 }

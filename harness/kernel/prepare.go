@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
 	"github.com/rolloutlab/rolloutlab/harness/fetch"
+	"github.com/rolloutlab/rolloutlab/harness/kbuild"
 )
 
 // prepareFormat versions the layout of a prepared kernel directory; bump it
@@ -99,8 +101,22 @@ func Dir(cacheDir string, e *Entry) string {
 // cacheDir/downloads (verified by size and sha256), and publishes
 // cacheDir/kernels/<name>-<key12>/ with vmlinuz, config, modules.cpio.gz
 // and kernel.json. A complete directory is reused without any download;
-// concurrent runs serialise on the directory's lock.
+// concurrent runs serialise on the directory's lock. An entry Resolve made
+// for a version outside the catalog is first looked up at the Ubuntu
+// mainline mirror (a *MirrorError when that fails); Prepared.Entry is
+// then the entry with its uname -r and packages filled in.
 func Prepare(ctx context.Context, e *Entry, cacheDir string, progress io.Writer) (*Prepared, error) {
+	return prepare(ctx, e, cacheDir, progress, deps{client: httpClient(), kbuild: kbuild.Build})
+}
+
+// deps are Prepare's ways out of the process; tests pass a fake kernel
+// build so nothing compiles.
+type deps struct {
+	client *http.Client
+	kbuild func(ctx context.Context, spec kbuild.Spec, outDir string, progress io.Writer) (*kbuild.Output, error)
+}
+
+func prepare(ctx context.Context, e *Entry, cacheDir string, progress io.Writer, d deps) (*Prepared, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
@@ -115,19 +131,29 @@ func Prepare(ctx context.Context, e *Entry, cacheDir string, progress io.Writer)
 			return nil, fmt.Errorf("kernel %q: source %q needs build.source", e.Name, e.Source)
 		}
 	case SourceKernelOrg:
-		return nil, fmt.Errorf("kernel %q: source %q: building from a kernel.org tarball is %w", e.Name, e.Source, ErrNotSupported)
+		if len(e.Packages) != 1 {
+			return nil, fmt.Errorf("kernel %q: source %q takes exactly one package, the source tarball; got %d", e.Name, e.Source, len(e.Packages))
+		}
 	default:
-		return nil, fmt.Errorf("kernel %q: source %q: %w", e.Name, e.Source, ErrNotSupported)
+		return nil, fmt.Errorf("kernel %q: source %q: %w (valid: %s)", e.Name, e.Source, ErrNotSupported, strings.Join(sourceKinds, ", "))
 	}
 	if cacheDir == "" {
 		return nil, errors.New("kernel: empty cache dir")
+	}
+	savePins := func() error { return nil }
+	if e.mainline != nil {
+		resolved, save, err := resolveMainline(ctx, e, cacheDir, d.client, logf)
+		if err != nil {
+			return nil, fmt.Errorf("prepare kernel %q: %w", e.Name, err)
+		}
+		e, savePins = resolved, save
 	}
 	key := Key(e)
 	dir := Dir(cacheDir, e)
 	cached := true
 	err := cache.Publish(ctx, dir, func(tmp string) error {
 		cached = false
-		return build(ctx, e, key, cacheDir, tmp, progress, logf)
+		return build(ctx, e, key, cacheDir, tmp, progress, logf, d)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("prepare kernel %q: %w", e.Name, err)
@@ -135,6 +161,9 @@ func Prepare(ctx context.Context, e *Entry, cacheDir string, progress io.Writer)
 	p, err := readPrepared(e, dir)
 	if err != nil {
 		return nil, fmt.Errorf("prepare kernel %q: %w", e.Name, err)
+	}
+	if err := savePins(); err != nil {
+		return nil, fmt.Errorf("prepare kernel %q: record mainline pins: %w", e.Name, err)
 	}
 	if cached {
 		logf("cached in %s", dir)
@@ -173,7 +202,7 @@ func readPrepared(e *Entry, dir string) (*Prepared, error) {
 }
 
 // build fills tmp (to become the published directory).
-func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io.Writer, logf func(string, ...any)) error {
+func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io.Writer, logf func(string, ...any), d deps) error {
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700; QEMU may run as another user
 		return err
 	}
@@ -189,8 +218,8 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 	)
 	fixes := e.Fixes
 	switch e.Source {
-	case SourceBuild:
-		bf, err := buildFromSource(ctx, e, cacheDir, unpack, progress, logf)
+	case SourceBuild, SourceKernelOrg:
+		bf, err := buildFromSource(ctx, e, cacheDir, unpack, progress, logf, d)
 		if err != nil {
 			return err
 		}
@@ -207,7 +236,7 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 			}
 		}
 	default:
-		vmlinuz, config, tree, depFrom, origDep, err = unpackBinary(ctx, e, cacheDir, unpack, progress, logf)
+		vmlinuz, config, tree, depFrom, origDep, err = unpackBinary(ctx, e, newStore(cacheDir, d.client, progress), unpack, logf)
 		if err != nil {
 			return err
 		}
@@ -271,9 +300,8 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 
 // unpackBinary fetches and unpacks binary kernel packages (debian,
 // ubuntu-mainline) into unpack, returning vmlinuz, config and the module tree.
-func unpackBinary(ctx context.Context, e *Entry, cacheDir, unpack string, progress io.Writer, logf func(string, ...any)) (vmlinuz, config string, tree *diskTree, depFrom, origDep string, err error) {
+func unpackBinary(ctx context.Context, e *Entry, store *fetch.Store, unpack string, logf func(string, ...any)) (vmlinuz, config string, tree *diskTree, depFrom, origDep string, err error) {
 	modRoot := "lib/modules/" + e.UnameR + "/"
-	store := &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Progress: progress}
 	var debs []string
 	for _, p := range e.Packages {
 		f, err := store.Get(ctx, fetch.Item{URLs: packageURLs(e.Source, p), SHA256: p.SHA256, Size: p.Size})

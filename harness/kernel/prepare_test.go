@@ -419,10 +419,10 @@ func TestPrepareConcurrent(t *testing.T) {
 }
 
 func TestPrepareUnsupportedSource(t *testing.T) {
-	e := &Entry{Name: "5.10-revert-AC", Source: SourceKernelOrg}
+	e := &Entry{Name: "5.10-revert-AC", Source: "gentoo"}
 	_, err := Prepare(context.Background(), e, t.TempDir(), nil)
-	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "5.10-revert-AC") {
-		t.Errorf("err = %v", err)
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "5.10-revert-AC") || !strings.Contains(err.Error(), SourceKernelOrg) {
+		t.Errorf("err = %v, want ErrNotSupported naming the entry and the valid kinds", err)
 	}
 }
 

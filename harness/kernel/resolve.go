@@ -11,6 +11,9 @@ type UnknownKernelError struct {
 	Query     string
 	Ambiguous []string // names matched when the query was ambiguous
 	Valid     []string // "6.1 (6.1.176, Debian bookworm cloud)", one per kernel
+	// Hint says what else is accepted (versions outside the catalog) and,
+	// when Query looked like a version, why it was not tried upstream.
+	Hint string
 }
 
 func (e *UnknownKernelError) Error() string {
@@ -18,13 +21,20 @@ func (e *UnknownKernelError) Error() string {
 	if len(e.Ambiguous) > 0 {
 		what = fmt.Sprintf("ambiguous kernel (matches %s)", strings.Join(e.Ambiguous, ", "))
 	}
-	return fmt.Sprintf("%s %q: valid values are %s", what, e.Query, strings.Join(e.Valid, ", "))
+	msg := fmt.Sprintf("%s %q: valid values are %s", what, e.Query, strings.Join(e.Valid, ", "))
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
 }
 
 // Resolve maps what a user typed to an entry: "" is the default; an exact
 // name wins; otherwise s must be a version prefix of exactly one entry's
 // release on a dot boundary ("6.1" matches 6.1.176, not 6.12.117), or equal
-// its uname -r.
+// its uname -r. Failing that, a Linux version outside the catalog's series
+// ("5.9", "4.19.220", "6.13-rc2", or "mainline-6.1.17" for one inside)
+// resolves to Ubuntu's mainline build of it, which Prepare looks up at the
+// mirror. Resolve itself never touches the network or disk.
 func (c *Catalog) Resolve(s string) (*Entry, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -50,6 +60,16 @@ func (c *Catalog) Resolve(s string) (*Entry, error) {
 		return matches[0], nil
 	}
 	err := &UnknownKernelError{Query: s, Valid: c.validValues()}
+	if len(matches) == 0 {
+		e, why := c.mainlineFor(s)
+		if e != nil {
+			return e, nil
+		}
+		err.Hint = mainlineHint
+		if why != "" {
+			err.Hint += ": " + why
+		}
+	}
 	for _, e := range matches {
 		err.Ambiguous = append(err.Ambiguous, e.Name)
 	}

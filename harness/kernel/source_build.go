@@ -25,36 +25,31 @@ type builtFiles struct {
 	log             string
 }
 
-// buildFromSource handles source "build": the tarball inside a Debian
-// linux-source-X .deb, the entry's patches and config fragments (embedded
-// under kernels/), compiled by kbuild with everything built in.
-func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progress io.Writer, logf func(string, ...any)) (*builtFiles, error) {
-	src := e.Build.Source
-	store := &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Progress: progress}
-	deb, err := store.Get(ctx, fetch.Item{URLs: packageURLs(SourceDebian, *src), SHA256: src.SHA256, Size: src.Size})
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", src.Package, err)
+// buildFromSource handles the source kinds compiled here: "build" (the
+// tarball inside a Debian linux-source-X .deb) and "kernel.org" (a plain
+// tarball). The entry's patches and config fragments (embedded under
+// kernels/) go to kbuild, which builds everything in.
+func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progress io.Writer, logf func(string, ...any), d deps) (*builtFiles, error) {
+	store := newStore(cacheDir, d.client, progress)
+	var (
+		tarball, tarSHA string
+		err             error
+	)
+	if e.Source == SourceKernelOrg {
+		tarball, tarSHA, err = kernelOrgTarball(ctx, e, store, work, logf)
+	} else {
+		tarball, tarSHA, err = debianSourceTarball(ctx, e, store, work, logf)
 	}
-	// linux-source-X ships usr/src/linux-source-X.tar.xz.
-	written, err := unpackDeb(deb, work, func(name string) (string, bool) {
-		ok := strings.HasPrefix(name, "usr/src/linux-source-") && strings.Contains(path.Base(name), ".tar")
-		return name, ok
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(written) != 1 {
-		return nil, fmt.Errorf("%s: want one usr/src/linux-source-*.tar.* in the package, found %v", src.Package, written)
-	}
-	tarball := filepath.Join(work, filepath.FromSlash(written[0]))
-	tarSHA, err := fileSHA256(tarball)
 	if err != nil {
 		return nil, err
 	}
-	logf("source %s unpacked", path.Base(written[0]))
+	bs := e.Build
+	if bs == nil {
+		bs = &BuildSpec{} // kernel.org without patches or fragments: tinyconfig alone
+	}
 
 	spec := kbuild.Spec{SourceTarball: tarball, SourceSHA256: tarSHA}
-	for _, f := range e.Build.ConfigFragments {
+	for _, f := range bs.ConfigFragments {
 		b, err := fs.ReadFile(kernels.FS, path.Join("config", f))
 		if err != nil {
 			return nil, fmt.Errorf("config fragment: %w", err)
@@ -63,7 +58,7 @@ func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progr
 		// empty file too.
 		spec.ConfigFragments = append(spec.ConfigFragments, "# "+f+"\n"+string(b))
 	}
-	for i, p := range e.Build.Patches {
+	for i, p := range bs.Patches {
 		b, err := fs.ReadFile(kernels.FS, path.Join("patches", p))
 		if err != nil {
 			return nil, fmt.Errorf("patch: %w", err)
@@ -77,7 +72,7 @@ func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progr
 		}
 		spec.Patches = append(spec.Patches, dst)
 	}
-	out, err := kbuild.Build(ctx, spec, filepath.Join(work, "build"), progress)
+	out, err := d.kbuild(ctx, spec, filepath.Join(work, "build"), progress)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +94,32 @@ func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progr
 		bf.builtinText = string(b)
 	}
 	return bf, nil
+}
+
+// debianSourceTarball fetches e.Build.Source, a Debian linux-source-X
+// package, and unpacks the tarball it ships (usr/src/linux-source-X.tar.xz).
+func debianSourceTarball(ctx context.Context, e *Entry, store *fetch.Store, work string, logf func(string, ...any)) (tarball, sha string, err error) {
+	src := e.Build.Source
+	deb, err := store.Get(ctx, fetch.Item{URLs: packageURLs(SourceDebian, *src), SHA256: src.SHA256, Size: src.Size})
+	if err != nil {
+		return "", "", fmt.Errorf("package %s: %w", src.Package, err)
+	}
+	written, err := unpackDeb(deb, work, func(name string) (string, bool) {
+		ok := strings.HasPrefix(name, "usr/src/linux-source-") && strings.Contains(path.Base(name), ".tar")
+		return name, ok
+	})
+	if err != nil {
+		return "", "", err
+	}
+	if len(written) != 1 {
+		return "", "", fmt.Errorf("%s: want one usr/src/linux-source-*.tar.* in the package, found %v", src.Package, written)
+	}
+	tarball = filepath.Join(work, filepath.FromSlash(written[0]))
+	if sha, err = fileSHA256(tarball); err != nil {
+		return "", "", err
+	}
+	logf("source %s unpacked", path.Base(written[0]))
+	return tarball, sha, nil
 }
 
 func fileSHA256(p string) (string, error) {
