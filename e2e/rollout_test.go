@@ -44,7 +44,7 @@ func resultDir(kernelName string) string {
 	return filepath.Join(root, "out", "results", kernelName, time.Now().UTC().Format("20060102T150405Z"))
 }
 
-var _ = Describe("rollout", Label("rollout"), Ordered, func() {
+var _ = Describe("rollout", Label("rollout"), Ordered, ContinueOnFailure, func() {
 	// One guest runs every cell in order (boots are the slow part under
 	// TCG); each cell is then judged by its own spec.
 	var file *results.File

@@ -34,13 +34,13 @@ func TestExpect(t *testing.T) {
 		{"ipvs:2", "ABC", nil},
 		{"ipvs:0/nodest=0", "ABC", stale}, // the control: on every kernel
 		{"ipvs:0/nodest=0", "---", stale},
-		{"ipvs:0", "-B-", stale},       // 5.10-revert-AC
-		{"ipvs:0", "---", stale},       // 5.10-revert-ABC
-		{"ipvs:0", "AB-", stale},       // 5.10-revert-C
-		{"ipvs:0", "-BC", drop},        // 5.10-revert-A: C reschedules, no A drops
-		{"ipvs:1", "-B-", drop},        // mode 1 without A
-		{"ipvs:2", "---", drop},        // mode 2 without A
-		{"ipvs:1", "A-C", nil},         // 5.10-revert-B
+		{"ipvs:0", "-B-", stale}, // 5.10-revert-AC
+		{"ipvs:0", "---", stale}, // 5.10-revert-ABC
+		{"ipvs:0", "AB-", stale}, // 5.10-revert-C
+		{"ipvs:0", "-BC", drop},  // 5.10-revert-A: C reschedules, no A drops
+		{"ipvs:1", "-B-", drop},  // mode 1 without A
+		{"ipvs:2", "---", drop},  // mode 2 without A
+		{"ipvs:1", "A-C", nil},   // 5.10-revert-B
 		{"ipvs:1/nodest=0", "-BC", drop},
 	} {
 		r := cellResult(t, tt.spec, nil)

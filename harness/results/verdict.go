@@ -51,10 +51,14 @@ func Judge(r *scenario.CellResult) Verdict {
 			"load generator fell behind its schedule (start lag p99 %.0f ms > %d ms): the guest was too slow for %.0f req/s; lower the rate or free the host",
 			r.Lag.P99, MaxLagP99Ms, r.Cell.Load.Rate)}}
 	}
-	if c.ToTerminating > 0 || c.ErrorsAfterRemoval > 0 {
+	if c.ToTerminating > 0 || c.ErrorsToRemoved > 0 {
 		v.Symptoms = append(v.Symptoms, SymStaleBackend)
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d requests answered by a pod whose endpoint was removed; %d failed after a removal (%s)",
-			c.ToTerminating, c.Requests, c.ErrorsAfterRemoval, errorSummary(c)))
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d requests answered by a pod whose endpoint was removed; %d failed on a client port whose last answer came from a removed pod (%d failed after a removal in all: %s)",
+			c.ToTerminating, c.Requests, c.ErrorsToRemoved, c.ErrorsAfterRemoval, errorSummary(c)))
+	} else if c.ErrorsAfterRemoval > 0 {
+		// A loss, reported, but not 81775: nothing ties it to a removed pod.
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d requests failed after a removal on ports not last answered by a removed pod (%s)",
+			c.ErrorsAfterRemoval, c.Requests, errorSummary(c)))
 	}
 	if r.Connect.P99 >= 1000 || c.SlowConnects > 0 {
 		v.Symptoms = append(v.Symptoms, SymSYNDrop)

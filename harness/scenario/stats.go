@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -104,6 +105,28 @@ func Timeline(recs []Record, toTerm []bool, t0 int64, width time.Duration) []Buc
 	return out
 }
 
+// errorsToRemoved counts failed requests whose client port last carried an
+// answer from a pod removed before the request started (see Counts).
+func errorsToRemoved(recs []Record, removed map[string]int64) int {
+	byStart := slices.Clone(recs)
+	sort.SliceStable(byStart, func(i, j int) bool { return byStart[i].Start < byStart[j].Start })
+	lastPod := map[int]string{}
+	n := 0
+	for _, r := range byStart {
+		if r.LocalPort == 0 {
+			continue
+		}
+		if r.Err == ErrNone {
+			lastPod[r.LocalPort] = r.Pod
+			continue
+		}
+		if t, ok := removed[lastPod[r.LocalPort]]; ok && r.Start >= t {
+			n++
+		}
+	}
+	return n
+}
+
 // TimelineWidth is the bucket width of CellResult.Timeline.
 const TimelineWidth = 100 * time.Millisecond
 
@@ -167,6 +190,7 @@ func Analyze(res *CellResult, recs []Record, events []Event) {
 			c.ToTerminating++
 		}
 	}
+	c.ErrorsToRemoved = errorsToRemoved(recs, removed)
 	res.Counts = c
 	res.Total = Summarize(totals)
 	res.Connect = Summarize(connects)
