@@ -42,6 +42,7 @@ func RenderMarkdown(m *Matrix) []byte {
 		b.WriteString("\n")
 	}
 	b.WriteString("![share of affected requests](" + ChartsDir + "/" + HeatmapName + ")\n\n")
+	renderAttributions(&b, m)
 	b.WriteString("## Details\n\n")
 	b.WriteString("Intervals are 95 %: Wilson score intervals on per-request rates; p99 by percentile bootstrap ")
 	b.WriteString(fmt.Sprintf("(%d resamples, seed %d) over the pooled raw records, or over the repeats' own p99 when records are missing.\n\n", Resamples, Seed))

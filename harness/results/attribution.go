@@ -1,0 +1,84 @@
+package results
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Attribution says what reverting some fixes changed: a control kernel
+// against the stock kernel of the same release and tier, cell by cell.
+type Attribution struct {
+	Tier     string
+	Base     string   // stock kernel name, all fixes present
+	Control  string   // control kernel name
+	Reverted []string // fixes the control lacks
+	Changes  []string // "ipvs-reuse1: clean -> affected (syn-drop-1s)"
+}
+
+// Attributions pairs every row that lacks some known fix with a row of the
+// same tier and release that has them all. Only what was measured in both
+// rows is compared, so an attribution is never more than the data.
+func Attributions(m *Matrix) []Attribution {
+	var out []Attribution
+	for _, ctl := range m.Rows {
+		reverted := missingFixes(ctl.Fixes)
+		if len(reverted) == 0 {
+			continue
+		}
+		for _, base := range m.Rows {
+			if base == ctl || base.Tier != ctl.Tier || base.Release != ctl.Release ||
+				len(base.Fixes) == 0 || len(missingFixes(base.Fixes)) > 0 {
+				continue
+			}
+			a := Attribution{Tier: ctl.Tier, Base: base.Kernel, Control: ctl.Kernel, Reverted: reverted}
+			for _, c := range m.Columns {
+				x, y := base.Cells[c], ctl.Cells[c]
+				if x == nil || y == nil {
+					continue
+				}
+				if before, after := verdictText(x), verdictText(y); before != after {
+					a.Changes = append(a.Changes, fmt.Sprintf("%s: %s -> %s", c, before, after))
+				}
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func missingFixes(f map[string]bool) []string {
+	var miss []string
+	for _, id := range sortedKeysBool(f) {
+		if !f[id] {
+			miss = append(miss, id)
+		}
+	}
+	return miss
+}
+
+func verdictText(a *Agg) string {
+	if len(a.Symptoms) == 0 || a.Verdict != Affected {
+		return a.Verdict
+	}
+	return a.Verdict + " (" + strings.Join(a.Symptoms, ", ") + ")"
+}
+
+// renderAttributions is matrix.md's "which fix changed what" section.
+func renderAttributions(b *strings.Builder, m *Matrix) {
+	atts := Attributions(m)
+	if len(atts) == 0 {
+		return
+	}
+	b.WriteString("## Which fix removed it\n\n")
+	b.WriteString("Each control kernel is its stock kernel's source with the named fixes reverted; ")
+	b.WriteString("a cell that changes between the two is attributed to those fixes.\n\n")
+	b.WriteString("| tier | control | reverted | against | cells that changed |\n|---|---|---|---|---|\n")
+	for _, a := range atts {
+		changes := "none"
+		if len(a.Changes) > 0 {
+			changes = strings.Join(a.Changes, "<br>")
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", a.Tier, mdEscape(a.Control), strings.Join(a.Reverted, "+"), mdEscape(a.Base), mdEscape(changes))
+	}
+	b.WriteString("\n")
+}
