@@ -101,6 +101,9 @@ func (env *Env) Boot(ctx context.Context, req protocol.Request, o BootOptions) (
 		OnMessage: func(m protocol.Message) { env.collect(res, m) },
 	})
 	res.Outcome = out
+	// The initrd is the cached image, modules and request concatenated:
+	// 10+ MB that the result's hashes already name. Keep logs, not it.
+	os.Remove(initrd)
 	if runErr != nil {
 		return res, runErr
 	}

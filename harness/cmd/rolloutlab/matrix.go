@@ -52,7 +52,7 @@ func newMatrixCommand(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.root, "results", "results", "results root: <root>/<kernel>/<run-id>/result.json")
 	cmd.Flags().StringVar(&f.kernels, "kernels", os.Getenv("KERNELS"), "comma-separated kernels to run (default: every catalog kernel) (env KERNELS)")
-	cmd.Flags().StringVar(&f.cells, "cells", envOr("CELLS", "default"), "cells or presets, as for `scenario` (env CELLS)")
+	cmd.Flags().StringVar(&f.cells, "cells", envOr("CELLS", "default,controls"), "cells or presets, as for `scenario` (env CELLS)")
 	cmd.Flags().IntVar(&f.repeats, "repeats", 1, "boots per kernel; repeats give intervals and flake detection")
 	// One guest per --cpus host cores: under TCG every vCPU is a busy host
 	// thread, and an oversubscribed host turns CPU starvation into request
