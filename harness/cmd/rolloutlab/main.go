@@ -66,6 +66,7 @@ func newRootCommand() *cobra.Command {
 		newExecCommand(g),
 		newShellCommand(g),
 		newBenchCommand(g),
+		newBenchLoadCommand(g),
 		newScenarioCommand(g),
 		newMatrixCommand(g), newCompareCommand(g),
 	)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ func Serve(ln net.Listener, name string, readTimeout time.Duration) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	answer := []byte(name + "\n")
+	httpAnswer := []byte(fmt.Sprintf("HTTP/1.0 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(answer), answer))
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -62,10 +64,27 @@ func Serve(ln net.Listener, name string, readTimeout time.Duration) error {
 			defer wg.Done()
 			defer c.Close()
 			_ = c.SetDeadline(time.Now().Add(readTimeout))
-			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+			br := bufio.NewReader(c)
+			line, err := br.ReadString('\n')
+			if err != nil {
 				return
 			}
-			_, _ = c.Write(answer)
+			if !strings.Contains(line, " HTTP/1.") {
+				_, _ = c.Write(answer)
+				return
+			}
+			// An HTTP/1.x client (ab in the load benchmark): read its
+			// headers so closing sends FIN, not RST, and answer HTTP.
+			for {
+				h, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if strings.TrimSpace(h) == "" {
+					break
+				}
+			}
+			_, _ = c.Write(httpAnswer)
 		}()
 	}
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/harness/run"
+)
+
+// loadBenchScript sets up one Service the way iptables mode does (a DNAT
+// from the VIP to a pod address on a dummy link, so conntrack is engaged),
+// then drives it for the same time and concurrency with the scenario's
+// load generator and with Debian's ab. All traffic stays in the guest.
+const loadBenchScript = `set -e
+/sbin/ip link set lo up
+/sbin/ip link add pod0 type dummy
+/sbin/ip link set pod0 up
+/sbin/ip addr add 10.244.0.5/32 dev pod0
+iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport 80 -j DNAT --to-destination 10.244.0.5:8080
+/init serve --name bench --port 8080 &
+sleep 0.5
+/init load --config '{"target":"10.96.0.10:80","closed_loop":true,"concurrency":%[1]d,"port_range":"32768 60999","timeout":"3s","max_duration":"%[2]ds","out":"/tmp/load.jsonl"}'
+echo "LOAD ok=$(grep -c '"p":' /tmp/load.jsonl || true) failed=$(grep -vc '"p":' /tmp/load.jsonl || true)"
+sleep 1
+ab -q -r -n 10000000 -t %[2]d -c %[1]d http://10.96.0.10/ 2>&1 | grep -E 'Complete requests|Failed requests|Requests per second'
+`
+
+func newBenchLoadCommand(g *globalFlags) *cobra.Command {
+	var concurrency, seconds int
+	cmd := &cobra.Command{
+		Use:   "bench-load",
+		Short: "Connections/s of the scenario's load generator beside ab, in one guest, against the same Service",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if concurrency < 1 || seconds < 1 {
+				return fmt.Errorf("--concurrency and --seconds must be >= 1 (got %d, %d)", concurrency, seconds)
+			}
+			env, err := run.Prepare(cmd.Context(), g.options())
+			if err != nil {
+				return err
+			}
+			dir, cleanup, err := outDir("")
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			script := fmt.Sprintf(loadBenchScript, concurrency, seconds)
+			res, err := env.Boot(cmd.Context(), protocol.Request{Mode: protocol.ModeExec, Command: []string{script}}, run.BootOptions{OutDir: dir})
+			if err != nil {
+				return err
+			}
+			if res.Exec == nil || res.Exec.ExitCode != 0 {
+				return fmt.Errorf("benchmark script failed: %+v", res.Exec)
+			}
+			b, err := parseLoadBench(res.Exec.Stdout, seconds)
+			if err != nil {
+				return fmt.Errorf("%w\n%s", err, res.Exec.Stdout)
+			}
+			fmt.Printf("kernel=%s accel=%s concurrency=%d seconds=%d (closed loop, one request per connection, iptables DNAT)\n",
+				env.Kernel.Entry.Name, env.Accel, concurrency, seconds)
+			fmt.Printf("  rolloutlab load: %8.1f conn/s  (%d ok, %d failed)\n", b.loadRate, b.loadOK, b.loadFailed)
+			fmt.Printf("  ab:              %8.1f conn/s  (%d complete, %d failed)\n", b.abRate, b.abComplete, b.abFailed)
+			fmt.Printf("  ratio load/ab:   %8.2f\n", b.loadRate/b.abRate)
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&concurrency, "concurrency", "c", 8, "connections in flight (both generators)")
+	cmd.Flags().IntVar(&seconds, "seconds", 10, "how long each generator runs")
+	return cmd
+}
+
+type loadBench struct {
+	loadOK, loadFailed, abComplete, abFailed int
+	loadRate, abRate                         float64
+}
+
+var (
+	loadLine  = regexp.MustCompile(`LOAD ok=(\d+) failed=(\d+)`)
+	abRate    = regexp.MustCompile(`Requests per second:\s+([0-9.]+)`)
+	abDone    = regexp.MustCompile(`Complete requests:\s+(\d+)`)
+	abFailedN = regexp.MustCompile(`Failed requests:\s+(\d+)`)
+)
+
+// parseLoadBench reads the script's output; the generator's rate is its
+// successes over the run time it was given (it stops at max_duration).
+func parseLoadBench(out string, seconds int) (loadBench, error) {
+	var b loadBench
+	m := loadLine.FindStringSubmatch(out)
+	r, d, f := abRate.FindStringSubmatch(out), abDone.FindStringSubmatch(out), abFailedN.FindStringSubmatch(out)
+	if m == nil || r == nil || d == nil || f == nil {
+		return b, fmt.Errorf("benchmark output lacks the LOAD line or ab's summary")
+	}
+	b.loadOK, _ = strconv.Atoi(m[1])
+	b.loadFailed, _ = strconv.Atoi(m[2])
+	b.abRate, _ = strconv.ParseFloat(r[1], 64)
+	b.abComplete, _ = strconv.Atoi(d[1])
+	b.abFailed, _ = strconv.Atoi(f[1])
+	b.loadRate = float64(b.loadOK) / float64(seconds)
+	if b.abRate <= 0 {
+		return b, fmt.Errorf("ab reported %q requests/s", strings.TrimSpace(r[1]))
+	}
+	return b, nil
+}
+

@@ -1,0 +1,22 @@
+package main
+
+import "testing"
+
+func TestParseLoadBench(t *testing.T) {
+	out := `load: 2410 requests written to /tmp/load.jsonl
+LOAD ok=2400 failed=10
+Complete requests:      1987
+Failed requests:        0
+Requests per second:    198.61 [#/sec] (mean)
+`
+	b, err := parseLoadBench(out, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.loadOK != 2400 || b.loadFailed != 10 || b.loadRate != 240 || b.abRate != 198.61 || b.abComplete != 1987 {
+		t.Errorf("parsed %+v", b)
+	}
+	if _, err := parseLoadBench("LOAD ok=1 failed=0\n", 10); err == nil {
+		t.Error("missing ab summary must be an error")
+	}
+}
