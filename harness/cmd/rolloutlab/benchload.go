@@ -21,13 +21,18 @@ const loadBenchScript = `set -e
 /sbin/ip link add pod0 type dummy
 /sbin/ip link set pod0 up
 /sbin/ip addr add 10.244.0.5/32 dev pod0
+# The route a node's default route would give; DNAT in OUTPUT comes after routing.
+/sbin/ip route add 10.96.0.0/16 dev pod0
 iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport 80 -j DNAT --to-destination 10.244.0.5:8080
-/init serve --name bench --port 8080 &
+# The server must not hold the script's stdout open, or exec waits for it.
+/init serve --name bench --port 8080 >/dev/null 2>&1 &
+server=$!
 sleep 0.5
 /init load --config '{"target":"10.96.0.10:80","closed_loop":true,"concurrency":%[1]d,"port_range":"32768 60999","timeout":"3s","max_duration":"%[2]ds","out":"/tmp/load.jsonl"}'
 echo "LOAD ok=$(grep -c '"p":' /tmp/load.jsonl || true) failed=$(grep -vc '"p":' /tmp/load.jsonl || true)"
 sleep 1
 ab -q -r -n 10000000 -t %[2]d -c %[1]d http://10.96.0.10/ 2>&1 | grep -E 'Complete requests|Failed requests|Requests per second'
+kill $server
 `
 
 func newBenchLoadCommand(g *globalFlags) *cobra.Command {
