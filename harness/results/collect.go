@@ -81,6 +81,7 @@ func collectKernel(dir string) ([]Run, []Skipped, error) {
 		case err != nil:
 			skipped = append(skipped, Skipped{Dir: rd, Reason: err.Error()})
 		default:
+			Reanalyze(rd, f)
 			runs = append(runs, Run{Dir: rd, ID: e.Name(), File: f})
 		}
 	}
@@ -101,12 +102,33 @@ func LoadPath(p string) ([]Run, []Skipped, error) {
 			return nil, nil, err
 		}
 		dir := filepath.Dir(p)
+		Reanalyze(dir, f)
 		return []Run{{Dir: dir, ID: filepath.Base(dir), File: f}}, nil, nil
 	}
 	if _, err := os.Stat(filepath.Join(p, "result.json")); err == nil {
 		return LoadPath(filepath.Join(p, "result.json"))
 	}
 	return collectKernel(p)
+}
+
+// Reanalyze recomputes every cell's statistics and verdict from its raw
+// records with the current analysis, so a matrix built from results of
+// different harness versions judges them all alike, and every number in it
+// comes from the records beside it. A cell without readable records keeps
+// what the boot wrote.
+func Reanalyze(dir string, f *File) {
+	for i := range f.Cells {
+		c := &f.Cells[i]
+		if c.Result == nil || c.Records == "" {
+			continue
+		}
+		recs, err := ReadRecords(filepath.Join(dir, c.Records))
+		if err != nil {
+			continue
+		}
+		scenario.Analyze(c.Result, recs, c.Result.Events)
+		c.Verdict = Judge(c.Result)
+	}
 }
 
 // ReadRecords reads a cell's raw records (gzip'd JSON lines).

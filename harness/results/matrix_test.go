@@ -2,11 +2,14 @@ package results
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
 )
 
 var day = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
@@ -152,4 +155,29 @@ func globNames(t *testing.T, dir string) []string {
 		out = append(out, filepath.Join(ChartsDir, filepath.Base(p)))
 	}
 	return out
+}
+
+func TestCollectJudgesFromRecords(t *testing.T) {
+	root := t.TempDir()
+	writeRun(t, root, "6.1", "6.1.176", "r1", day, fixture{spec: "ipvs:0", staleShare: 0.3, seed: 1})
+	// A result written by an older harness that judged differently.
+	p := filepath.Join(root, "6.1", "r1", "result.json")
+	f, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Cells[0].Verdict = Verdict{Status: Clean}
+	f.Cells[0].Result.Counts = scenario.Counts{}
+	b, _ := json.Marshal(f)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs, _, err := Collect(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := runs[0].File.Cells[0]
+	if c.Verdict.Status != Affected || c.Result.Counts.ToTerminating == 0 || c.Result.Counts.Requests != 600 {
+		t.Errorf("not re-judged from the records: %+v %+v", c.Verdict, c.Result.Counts)
+	}
 }

@@ -77,9 +77,10 @@ type Counts struct {
 	// pod already gone (a failed request cannot name its pod).
 	ErrorsAfterRemoval int `json:"errors_after_removal"`
 	// ErrorsToRemoved are the failures of ErrorsAfterRemoval that 81775's
-	// mechanism explains: the last answer on the same client port came from
-	// a pod whose endpoint was removed before this request started, so the
-	// reused port's IPVS entry still pointed there. Other failures after a
+	// mechanism explains: the handshake failed, and the last answer on the
+	// same client port came from a pod whose endpoint was removed before
+	// this request started, so the reused port's IPVS entry still pointed
+	// there. Other failures after a
 	// removal (a SYN dropped twice, a pod killed with the connection in its
 	// accept queue) are losses too, but not traffic sent to a removed pod.
 	ErrorsToRemoved int `json:"errors_to_removed"`

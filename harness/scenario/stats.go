@@ -105,7 +105,7 @@ func Timeline(recs []Record, toTerm []bool, t0 int64, width time.Duration) []Buc
 	return out
 }
 
-// errorsToRemoved counts failed requests whose client port last carried an
+// errorsToRemoved counts failed handshakes whose client port last carried an
 // answer from a pod removed before the request started (see Counts).
 func errorsToRemoved(recs []Record, removed map[string]int64) int {
 	byStart := slices.Clone(recs)
@@ -118,6 +118,12 @@ func errorsToRemoved(recs []Record, removed map[string]int64) int {
 		}
 		if r.Err == ErrNone {
 			lastPod[r.LocalPort] = r.Pod
+			continue
+		}
+		// Only a handshake that failed: a SYN sent to a pod that is gone
+		// or no longer listening. A connection that was accepted and then
+		// not answered reached a live pod (a shutdown race, not 81775).
+		if r.Phase != "connect" {
 			continue
 		}
 		if t, ok := removed[lastPod[r.LocalPort]]; ok && r.Start >= t {

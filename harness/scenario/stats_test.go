@@ -117,22 +117,24 @@ func TestErrorsToRemoved(t *testing.T) {
 		{Start: 0, Pod: "web-a", LocalPort: 40001},
 		{Start: 0, Pod: "web-b", LocalPort: 40002},
 		// port 40001 last answered by web-a, removed at 1 s: 81775
-		{Start: 2 * s, Err: ErrTimeout, LocalPort: 40001},
+		{Start: 2 * s, Err: ErrTimeout, Phase: "connect", LocalPort: 40001},
 		// and it stays stuck there: the failure above names no pod
-		{Start: 3 * s, Err: ErrNoRoute, LocalPort: 40001},
+		{Start: 3 * s, Err: ErrNoRoute, Phase: "connect", LocalPort: 40001},
+		// accepted, then unanswered: it reached a live pod
+		{Start: 4 * s, Connect: 1, Err: ErrTimeout, Phase: "read", LocalPort: 40001},
 		// port 40002 last answered by web-b, still an endpoint: a loss, not 81775
-		{Start: 2 * s, Err: ErrTimeout, LocalPort: 40002},
+		{Start: 2 * s, Err: ErrTimeout, Phase: "connect", LocalPort: 40002},
 		// started before web-a's removal: not traffic sent to a removed pod
-		{Start: s / 2, Err: ErrTimeout, LocalPort: 40001},
+		{Start: s / 2, Err: ErrTimeout, Phase: "connect", LocalPort: 40001},
 		// never used before
-		{Start: 2 * s, Err: ErrTimeout, LocalPort: 40003},
+		{Start: 2 * s, Err: ErrTimeout, Phase: "connect", LocalPort: 40003},
 	}
 	for i := range recs {
 		recs[i].Intended = recs[i].Start
 	}
 	var res CellResult
 	Analyze(&res, recs, []Event{{T: 1 * s, Kind: EvEndpointRemoved, Pod: "web-a"}})
-	if c := res.Counts; c.ErrorsToRemoved != 2 || c.ErrorsAfterRemoval != 4 {
-		t.Errorf("errors to removed %d (want 2), after removal %d (want 4)", c.ErrorsToRemoved, c.ErrorsAfterRemoval)
+	if c := res.Counts; c.ErrorsToRemoved != 2 || c.ErrorsAfterRemoval != 5 {
+		t.Errorf("errors to removed %d (want 2), after removal %d (want 5)", c.ErrorsToRemoved, c.ErrorsAfterRemoval)
 	}
 }

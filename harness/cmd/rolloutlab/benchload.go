@@ -111,4 +111,3 @@ func parseLoadBench(out string, seconds int) (loadBench, error) {
 	}
 	return b, nil
 }
-
