@@ -60,11 +60,22 @@ func latencies(seed uint64, n int, median float64) []float64 {
 }
 
 func TestInjectedP99ShiftIsSignificant(t *testing.T) {
-	a := latencies(1, 3000, 10)
-	b := latencies(2, 3000, 15) // +50 % everywhere, so p99 too
+	a := latencies(1, 3000, 400)
+	b := latencies(2, 3000, 600) // +50 % everywhere: p99 ~1.3 -> ~1.9 s
 	d := CompareQuantile("p99", "records", a, b, 0.99, P99FloorMs)
 	if !d.Significant || d.P >= Alpha || d.Shift < 0.4 {
 		t.Fatalf("injected +50%% shift not detected: %+v", d)
+	}
+}
+
+func TestSmallP99ShiftIsNotMaterial(t *testing.T) {
+	// Two boots of alike kernels under TCG: p99 ~160 -> ~60 ms. The
+	// records differ (p tiny), but the shift is below 20 % of P99FloorMs.
+	a := latencies(1, 3000, 50)
+	b := latencies(2, 3000, 19)
+	d := CompareQuantile("p99", "records", a, b, 0.99, P99FloorMs)
+	if d.P >= Alpha || d.Significant {
+		t.Fatalf("want p < alpha but not material: %+v", d)
 	}
 }
 
@@ -101,13 +112,13 @@ func TestRateFloorNearZero(t *testing.T) {
 
 func TestFewRepeatsNeverSignificant(t *testing.T) {
 	// 3 vs 3 repeats: the smallest exact p is 0.1, whatever the shift.
-	d := CompareMeans("p99", []float64{10, 11, 12}, []float64{100, 110, 120}, P99FloorMs)
+	d := CompareMeans("p99", []float64{50, 55, 60}, []float64{1000, 1100, 1200}, P99FloorMs)
 	near(t, "p", d.P, 0.1, 1e-12)
 	if d.Significant {
 		t.Fatalf("3 vs 3 repeats significant: %+v", d)
 	}
-	// 5 vs 5 can: 2/252 < 0.01.
-	d = CompareMeans("p99", []float64{10, 11, 12, 13, 14}, []float64{100, 110, 120, 130, 140}, P99FloorMs)
+	// 5 vs 5 can: 2/252 < 0.01 (a 1 s SYN drop's worth of shift).
+	d = CompareMeans("p99", []float64{50, 55, 60, 65, 70}, []float64{1000, 1100, 1200, 1300, 1400}, P99FloorMs)
 	near(t, "p 5v5", d.P, 2.0/252, 1e-12)
 	if !d.Significant {
 		t.Fatalf("5 vs 5 clear shift not significant: %+v", d)
