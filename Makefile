@@ -11,7 +11,7 @@ export KERNEL ACCEL
 
 BIN := bin/rolloutlab
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load kernels image-lock clean FORCE matrix compare
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build kernels image-lock clean FORCE matrix compare
 
 all: test
 
@@ -58,6 +58,10 @@ exec: deps $(BIN)
 
 bench-boot: deps $(BIN)
 	$(BIN) bench-boot --boots 5
+
+# Cold and cached build times of a control kernel (KERNEL=5.10-revert-ABC by default).
+bench-build: deps $(BIN)
+	$(BIN) bench-build -k $(or $(KERNEL),5.10-revert-ABC)
 
 # Connections/s of the scenario's load generator beside ab, same guest, same Service.
 bench-load: deps $(BIN)
