@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +18,13 @@ import (
 // a clean power-off. PID 1 must never exit (the kernel would panic), so every
 // path, including a Go panic, ends in poweroff.
 func runInit() {
+	// The kernel starts init without PATH. Everything the scenario starts
+	// inherits this environment, and real binaries (kube-proxy looks up
+	// "iptables", "ipset") resolve tools through PATH like on a node.
+	for _, kv := range guestEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
 	mountErr := mountBasics() // before openControl: /dev must exist
 	ctl := openControl()
 	defer func() {

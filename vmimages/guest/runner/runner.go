@@ -41,6 +41,10 @@ func RunCells(ctx context.Context, cells json.RawMessage, emit Emitter) error {
 	if err != nil {
 		return err
 	}
+	// The IPVS sysctls as booted. Every cell starts from them: a value a
+	// cell (or its kube-proxy) wrote must not leak into the next, whose
+	// "kernel default" or "left as-is" would otherwise read it.
+	booted := node.ReadSysctls(nil, cellSysctls...)
 	var errs *multierror.Error
 	for i, c := range list {
 		if ctx.Err() != nil {
@@ -48,6 +52,11 @@ func RunCells(ctx context.Context, cells json.RawMessage, emit Emitter) error {
 			break
 		}
 		emit.Logf("cell %s: start (%s)", c.Name, c.ProxyMode)
+		for name, v := range booted {
+			if err := node.SetSysctl(name, v); err != nil {
+				emit.Logf("cell %s: restore %s=%s: %v", c.Name, name, v, err)
+			}
+		}
 		res, records, err := runCell(ctx, i, c, kernel, self, emit)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("cell %s: %w", c.Name, err))
@@ -78,6 +87,12 @@ func kernelRelease() (string, error) {
 		return "", fmt.Errorf("uname: %w", err)
 	}
 	return strings.TrimRight(string(u.Release[:]), "\x00"), nil
+}
+
+// cellSysctls are what proxy modes and kube-proxy write per cell.
+var cellSysctls = []string{
+	"net/ipv4/vs/conn_reuse_mode", "net/ipv4/vs/expire_nodest_conn",
+	"net/ipv4/vs/expire_quiescent_template", "net/ipv4/vs/conntrack",
 }
 
 // clientIP gives every cell its own client address, so no 4-tuple of an
