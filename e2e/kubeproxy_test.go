@@ -37,7 +37,10 @@ var _ = Describe("kube-proxy tier", Label("kube-proxy"), func() {
 		// (conn_reuse_mode=0 on every kernel) set by hand after it started:
 		// no pre-1.22 kube-apiserver builds from the module proxy (its
 		// generated OpenAPI code is not in the module zip).
-		spec := "ipvs/k8s=" + scenario.DefaultKubernetesVersion + ",ipvs:0/k8s=" + scenario.DefaultKubernetesVersion
+		// Under TCG the control plane competes with the load: 30/s with 200
+		// client ports still reuses ports within the rollout.
+		load := "/rate=30/ports=40000-40199"
+		spec := "ipvs/k8s=" + scenario.DefaultKubernetesVersion + load + ",ipvs:0/k8s=" + scenario.DefaultKubernetesVersion + load
 		cells, err := scenario.ParseSpecs(spec)
 		Expect(err).NotTo(HaveOccurred())
 		kenv, _, err := env.ForCells(ctx, cells)
