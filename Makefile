@@ -46,7 +46,7 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./harness/... ./vmimages/... ./kernels/...
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-	CELLS='$(TEST_CELLS)' $(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke || rollout'
+	CELLS='$(TEST_CELLS)' ROLLOUTLAB_REQUIRE_MEASURED=1 $(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke || rollout'
 
 shell: deps $(BIN)
 	$(BIN) shell

@@ -69,6 +69,12 @@ var _ = Describe("rollout", Label("rollout"), Ordered, ContinueOnFailure, func()
 		It(asked.Name+": behaves as the kernel's IPVS fixes predict", func() {
 			c := byName[asked.Name]
 			Expect(c).NotTo(BeNil(), "no result for cell %s", asked.Name)
+			if results.Starved(c.Result) && os.Getenv("ROLLOUTLAB_REQUIRE_MEASURED") == "" {
+				// Not a verdict on the kernel either way: this host could not
+				// generate the load (e.g. a heavy kernel under TCG on 2 cores).
+				// `make test` sets ROLLOUTLAB_REQUIRE_MEASURED: CI must measure.
+				Skip("not measurable on this host: " + strings.Join(c.Verdict.Reasons, "; "))
+			}
 			Expect(c.Verdict.Status).NotTo(Equal(results.Error), "cell could not be judged: %s", strings.Join(c.Verdict.Reasons, "; "))
 			r := c.Result
 

@@ -51,6 +51,12 @@ func materialText(requests int) string {
 	return fmt.Sprintf("%d-request (%.1f %%)", max(MinSymptomCount, int(math.Ceil(MinSymptomShare*float64(requests)))), MinSymptomShare*100)
 }
 
+// Starved reports a cell whose open-loop load fell behind its schedule:
+// the host could not run the guest fast enough, so it has no verdict.
+func Starved(r *scenario.CellResult) bool {
+	return r != nil && !r.Cell.Load.ClosedLoop && r.Lag.P99 > MaxLagP99Ms
+}
+
 // Verdict is the judgement of one cell with the numbers behind it.
 type Verdict struct {
 	Status   string   `json:"status"`
@@ -67,7 +73,7 @@ func Judge(r *scenario.CellResult) Verdict {
 	}
 	var v Verdict
 	c := r.Counts
-	if !r.Cell.Load.ClosedLoop && r.Lag.P99 > MaxLagP99Ms {
+	if Starved(r) {
 		// The harness failed to make the load, not the kernel: no verdict.
 		return Verdict{Status: Error, Reasons: []string{fmt.Sprintf(
 			"load generator fell behind its schedule (start lag p99 %.0f ms > %d ms): the guest was too slow for %.0f req/s; lower the rate or free the host",
