@@ -84,23 +84,28 @@ var _ = Describe("rollout", Label("rollout"), Ordered, ContinueOnFailure, func()
 			Expect(newPodsAnswered(r)).To(BeNumerically(">", 0), "no request reached a new pod")
 
 			By("the symptoms are the ones the fixes in this kernel predict")
-			fixes := file.Kernel.Fixes
-			want, known := results.Expect(r, fixes)
-			if !known {
-				// Unknown provenance: hold it to what a correct kernel does.
-				want.Symptoms = nil
-			}
-			AddReportEntry(asked.Name, fmt.Sprintf("%s %v: %s | expected %v: %s", c.Verdict.Status, c.Verdict.Symptoms,
-				strings.Join(c.Verdict.Reasons, "; "), want.Symptoms, want.Why))
-			got := slices.Clone(c.Verdict.Symptoms)
-			slices.Sort(got)
-			slices.Sort(want.Symptoms)
-			Expect(got).To(Equal(want.Symptoms),
-				"kernel %s (fixes %s), cell %s: measured %v (%s); expected %v because %s",
-				file.Kernel.Name, fixString(fixes), asked.Name, got, strings.Join(c.Verdict.Reasons, "; "), want.Symptoms, want.Why)
+			expectPredictedSymptoms(file, c)
 		})
 	}
 })
+
+// expectPredictedSymptoms holds a cell to what the IPVS fixes of the
+// kernel predict (results.Expect); with unknown provenance, to what a
+// correct kernel does: no symptom.
+func expectPredictedSymptoms(f *results.File, c *results.Cell) {
+	want, known := results.Expect(c.Result, f.Kernel.Fixes)
+	if !known {
+		want.Symptoms = nil
+	}
+	reasons := strings.Join(c.Verdict.Reasons, "; ")
+	AddReportEntry(c.Name, fmt.Sprintf("%s %v: %s | expected %v: %s", c.Verdict.Status, c.Verdict.Symptoms, reasons, want.Symptoms, want.Why))
+	got := slices.Clone(c.Verdict.Symptoms)
+	slices.Sort(got)
+	slices.Sort(want.Symptoms)
+	Expect(got).To(Equal(want.Symptoms),
+		"kernel %s (fixes %s), cell %s: measured %v (%s); expected %v because %s",
+		f.Kernel.Name, fixString(f.Kernel.Fixes), c.Name, got, reasons, want.Symptoms, want.Why)
+}
 
 func statusOf(f *results.File) string {
 	if f == nil {
