@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
 	"github.com/rolloutlab/rolloutlab/harness/run"
 )
 
@@ -29,7 +28,9 @@ iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport 80 -j DNAT --to-destin
 server=$!
 sleep 0.5
 /init load --config '{"target":"10.96.0.10:80","closed_loop":true,"concurrency":%[1]d,"port_range":"32768 60999","timeout":"3s","max_duration":"%[2]ds","out":"/tmp/load.jsonl"}'
-echo "LOAD ok=$(grep -c '"p":' /tmp/load.jsonl || true) failed=$(grep -vc '"p":' /tmp/load.jsonl || true)"
+# Its span: first intended start to last answer, as ab times its own run.
+span=$(awk -F'[:,{}]' '{for(k=1;k<NF;k++){if($k=="\"i\"")I=$(k+1); if($k=="\"t\"")T=$(k+1)} if(min==""||I<min)min=I; if(I+T>max)max=I+T} END{printf "%%.3f", (max-min)/1e9}' /tmp/load.jsonl)
+echo "LOAD ok=$(grep -c '"p":' /tmp/load.jsonl || true) failed=$(grep -vc '"p":' /tmp/load.jsonl || true) span=$span"
 sleep 1
 ab -q -r -n 10000000 -t %[2]d -c %[1]d http://10.96.0.10/ 2>&1 | grep -E 'Complete requests|Failed requests|Requests per second'
 kill $server
@@ -49,22 +50,17 @@ func newBenchLoadCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dir, cleanup, err := outDir("")
-			if err != nil {
-				return err
-			}
-			defer cleanup()
 			script := fmt.Sprintf(loadBenchScript, concurrency, seconds)
-			res, err := env.Boot(cmd.Context(), protocol.Request{Mode: protocol.ModeExec, Command: []string{script}}, run.BootOptions{OutDir: dir})
+			res, err := bootExec(cmd.Context(), env, "", nil, []string{script})
 			if err != nil {
 				return err
 			}
-			if res.Exec == nil || res.Exec.ExitCode != 0 {
-				return fmt.Errorf("benchmark script failed: %+v", res.Exec)
+			if res.ExitCode != 0 {
+				return fmt.Errorf("benchmark script failed: %+v", res)
 			}
-			b, err := parseLoadBench(res.Exec.Stdout, seconds)
+			b, err := parseLoadBench(res.Stdout, seconds)
 			if err != nil {
-				return fmt.Errorf("%w\n%s", err, res.Exec.Stdout)
+				return fmt.Errorf("%w\n%s", err, res.Stdout)
 			}
 			fmt.Printf("kernel=%s accel=%s concurrency=%d seconds=%d (closed loop, one request per connection, iptables DNAT)\n",
 				env.Kernel.Entry.Name, env.Accel, concurrency, seconds)
@@ -85,14 +81,15 @@ type loadBench struct {
 }
 
 var (
-	loadLine  = regexp.MustCompile(`LOAD ok=(\d+) failed=(\d+)`)
+	loadLine  = regexp.MustCompile(`LOAD ok=(\d+) failed=(\d+)(?: span=([0-9.]+))?`)
 	abRate    = regexp.MustCompile(`Requests per second:\s+([0-9.]+)`)
 	abDone    = regexp.MustCompile(`Complete requests:\s+(\d+)`)
 	abFailedN = regexp.MustCompile(`Failed requests:\s+(\d+)`)
 )
 
 // parseLoadBench reads the script's output; the generator's rate is its
-// successes over the run time it was given (it stops at max_duration).
+// successes over its measured span (first start to last answer), or over
+// the run time it was given when no span was printed.
 func parseLoadBench(out string, seconds int) (loadBench, error) {
 	var b loadBench
 	m := loadLine.FindStringSubmatch(out)
@@ -105,7 +102,13 @@ func parseLoadBench(out string, seconds int) (loadBench, error) {
 	b.abRate, _ = strconv.ParseFloat(r[1], 64)
 	b.abComplete, _ = strconv.Atoi(d[1])
 	b.abFailed, _ = strconv.Atoi(f[1])
-	b.loadRate = float64(b.loadOK) / float64(seconds)
+	span := float64(seconds)
+	if m[3] != "" {
+		if v, err := strconv.ParseFloat(m[3], 64); err == nil && v > 0 {
+			span = v
+		}
+	}
+	b.loadRate = float64(b.loadOK) / span
 	if b.abRate <= 0 {
 		return b, fmt.Errorf("ab reported %q requests/s", strings.TrimSpace(r[1]))
 	}

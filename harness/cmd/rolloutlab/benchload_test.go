@@ -16,6 +16,11 @@ Requests per second:    198.61 [#/sec] (mean)
 	if b.loadOK != 2400 || b.loadFailed != 10 || b.loadRate != 240 || b.abRate != 198.61 || b.abComplete != 1987 {
 		t.Errorf("parsed %+v", b)
 	}
+	// With a measured span the rate is over it, not over the nominal run time.
+	b, err = parseLoadBench("LOAD ok=2400 failed=0 span=8.000\n"+out[len("load: 2410 requests written to /tmp/load.jsonl\nLOAD ok=2400 failed=10\n"):], 10)
+	if err != nil || b.loadRate != 300 {
+		t.Errorf("span rate: %+v %v", b, err)
+	}
 	if _, err := parseLoadBench("LOAD ok=1 failed=0\n", 10); err == nil {
 		t.Error("missing ab summary must be an error")
 	}

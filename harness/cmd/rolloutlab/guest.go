@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -25,29 +27,21 @@ func newExecCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dir, cleanup, err := outDir(keep)
-			if err != nil {
-				return err
-			}
-			defer cleanup()
-			o := run.BootOptions{OutDir: dir}
+			var printTo io.Writer
 			if dryRun {
-				o.DryRun = os.Stderr
+				printTo = os.Stderr
 			}
 			if len(args) > 1 {
 				args = []string{strings.Join(args, " ")}
 			}
-			res, err := env.Boot(cmd.Context(), protocol.Request{Mode: protocol.ModeExec, Command: args}, o)
+			res, err := bootExec(cmd.Context(), env, keep, printTo, args)
 			if err != nil {
 				return err
 			}
-			if res.Exec == nil {
-				return fmt.Errorf("guest finished without an exec result (console: %s)", res.ConsoleLog)
-			}
-			fmt.Fprint(os.Stdout, res.Exec.Stdout)
-			fmt.Fprint(os.Stderr, res.Exec.Stderr)
-			if res.Exec.ExitCode != 0 {
-				return &exitCode{res.Exec.ExitCode}
+			fmt.Fprint(os.Stdout, res.Stdout)
+			fmt.Fprint(os.Stderr, res.Stderr)
+			if res.ExitCode != 0 {
+				return &exitCode{res.ExitCode}
 			}
 			return nil
 		},
@@ -83,6 +77,25 @@ func newShellCommand(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the QEMU command line before running")
 	return cmd
+}
+
+// bootExec runs command in a fresh guest (logs kept in keep, or in a
+// temporary directory removed afterwards) and returns what it printed.
+// dryRun, when set, gets the QEMU command line first.
+func bootExec(ctx context.Context, env *run.Env, keep string, dryRun io.Writer, command []string) (*protocol.ExecResult, error) {
+	dir, cleanup, err := outDir(keep)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	res, err := env.Boot(ctx, protocol.Request{Mode: protocol.ModeExec, Command: command}, run.BootOptions{OutDir: dir, DryRun: dryRun})
+	if err != nil {
+		return nil, err
+	}
+	if res.Exec == nil {
+		return nil, fmt.Errorf("guest finished without an exec result (console: %s)", res.ConsoleLog)
+	}
+	return res.Exec, nil
 }
 
 // outDir returns keep (created) or a temporary directory removed by cleanup.
