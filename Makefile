@@ -11,7 +11,7 @@ export KERNEL ACCEL
 
 BIN := bin/rolloutlab
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build kernels image-lock clean FORCE matrix compare
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare
 
 all: test
 
@@ -58,6 +58,10 @@ exec: deps $(BIN)
 
 bench-boot: deps $(BIN)
 	$(BIN) bench-boot --boots 5
+
+# Time to a ready control plane + kube-proxy in the guest (the kube-proxy tier's start).
+bench-controlplane: deps $(BIN)
+	$(BIN) bench-controlplane --runs 3 $(if $(K8S),--k8s $(K8S))
 
 # Cold and cached build times of a control kernel (KERNEL=5.10-revert-ABC by default).
 bench-build: deps $(BIN)

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/harness/results"
 	"github.com/rolloutlab/rolloutlab/harness/scenario"
 )
@@ -31,15 +32,16 @@ var _ = Describe("kube-proxy tier", Label("kube-proxy"), func() {
 		}
 	})
 
-	It("runs a rollout through a real API server and the current kube-proxy in IPVS mode", func(ctx SpecContext) {
-		// The current release as it is, and the pre-1.22 policy
-		// (conn_reuse_mode=0 on every kernel) set by hand after it started:
-		// no pre-1.22 kube-apiserver builds from the module proxy (its
-		// generated OpenAPI code is not in the module zip).
-		// Under TCG the control plane competes with the load: 30/s with 200
-		// client ports still reuses ports within the rollout.
+	It("runs the rollout through a real API server and real kube-proxy releases, each mode", func(ctx SpecContext) {
+		// Both sides of the conn_reuse_mode policy change (PR 102122): the
+		// pre-1.22 release sets the sysctl itself; the current one, in each
+		// proxy mode it has. Under TCG the control plane competes with the
+		// load: 30/s with 200 client ports still reuses ports within the
+		// rollout.
 		load := "/rate=30/ports=40000-40199"
-		spec := "ipvs/k8s=" + scenario.DefaultKubernetesVersion + load + ",ipvs:0/k8s=" + scenario.DefaultKubernetesVersion + load
+		cur, old := scenario.DefaultKubernetesVersion, k8s.LegacyVersion
+		spec := "ipvs/k8s=" + old + load + ",ipvs/k8s=" + cur + load +
+			",iptables/k8s=" + cur + load + ",nftables/k8s=" + cur + load
 		cells, err := scenario.ParseSpecs(spec)
 		Expect(err).NotTo(HaveOccurred())
 		kenv, _, err := env.ForCells(ctx, cells)
@@ -50,27 +52,51 @@ var _ = Describe("kube-proxy tier", Label("kube-proxy"), func() {
 		Expect(f.Cells).To(HaveLen(len(cells)))
 		for _, c := range f.Cells {
 			Expect(c.Result).NotTo(BeNil(), "cell %s error: %s", c.Name, c.Error)
-			eff := c.Result.Effective
+			r := c.Result
+			eff := r.Effective
+			mode := r.Cell.ProxyMode
 
-			By(c.Name + ": kube-proxy runs in the mode asked for, as it reports itself")
-			Expect(eff.Sysctls).To(HaveKeyWithValue("kube-proxy:proxyMode", "ipvs"))
-			Expect(eff.IPVS).To(ContainSubstring("10.96.0.10:80"))
-			Expect(eff.Sysctls).To(HaveKeyWithValue("net/ipv4/vs/expire_nodest_conn", "1"))
-			if c.Result.Cell.ConnReuseMode == "0" {
-				Expect(eff.Sysctls).To(HaveKeyWithValue("net/ipv4/vs/conn_reuse_mode", "0"))
-			} else if newerThan59(f.Facts.KernelRelease) {
-				By(c.Name + ": conn_reuse_mode is left at the kernel default (1) on a kernel >= 5.9")
-				Expect(eff.Sysctls).To(HaveKeyWithValue("net/ipv4/vs/conn_reuse_mode", "1"))
-				Expect(c.Result.ConnReuse.Set).To(BeFalse(), c.Result.ConnReuse.Reason)
+			By(c.Name + ": kube-proxy " + r.Cell.KubernetesVersion + " runs in the mode asked for, as it reports itself")
+			Expect(eff.Sysctls).To(HaveKeyWithValue("kube-proxy:version", r.Cell.KubernetesVersion))
+			Expect(eff.Sysctls).To(HaveKeyWithValue("kube-proxy:proxyMode", mode))
+			switch mode {
+			case scenario.ModeIPVS:
+				Expect(eff.IPVS).To(ContainSubstring("10.96.0.10:80"))
+				Expect(eff.Sysctls).To(HaveKeyWithValue("net/ipv4/vs/expire_nodest_conn", "1"))
+				By(c.Name + ": the conn_reuse_mode kube-proxy left in effect is the one its release's policy gives for this kernel")
+				Expect(r.ConnReuse.Set).To(Equal(!newerThan59(f.Facts.KernelRelease) || r.Cell.KubernetesVersion == old), r.ConnReuse.Reason)
+				want := "1" // the kernel's default, restored before every cell
+				if r.ConnReuse.Set {
+					want = fmt.Sprint(r.ConnReuse.Value)
+				}
+				if r.Cell.KubernetesVersion == old {
+					want = "0" // pre-1.22: on every kernel
+				}
+				Expect(eff.Sysctls).To(HaveKeyWithValue("net/ipv4/vs/conn_reuse_mode", want))
+			case scenario.ModeIPTables:
+				Expect(eff.Rules).To(ContainSubstring("10.96.0.10/32"))
+			case scenario.ModeNFTables:
+				Expect(eff.Rules).To(ContainSubstring("table ip kube-proxy"))
 			}
 
 			By(c.Name + ": the symptoms are the ones the kernel's fixes predict")
-			Expect(c.Result.Counts.Requests).To(BeNumerically(">", 0))
+			Expect(r.Counts.Requests).To(BeNumerically(">", 0))
 			Expect(c.Verdict.Status).NotTo(Equal(results.Error), strings.Join(c.Verdict.Reasons, "; "))
 			expectPredictedSymptoms(f, &c)
 
-			if fd := eff.Fidelity; fd != nil {
-				AddReportEntry(c.Name+" fidelity differences", strings.Join(fd.Differences, "\n"))
+			By(c.Name + ": fidelity: what kube-proxy programmed against what the dataplane tier programs")
+			fd := eff.Fidelity
+			Expect(fd).NotTo(BeNil())
+			Expect(fd.Error).To(BeEmpty())
+			AddReportEntry(c.Name+" fidelity", fmt.Sprintf("compared %v, ignored %d, explained %d, unexplained %d:\n%s\nexplained:\n%s",
+				fd.Compared, fd.Ignored, len(fd.Explained), len(fd.Differences), strings.Join(fd.Differences, "\n"), strings.Join(fd.Explained, "\n")))
+			for _, d := range fd.Differences {
+				// the IPVS services and weights kube-proxy programs are the
+				// dataplane tier's in every release it models or not
+				Expect(d).NotTo(HavePrefix("ipvs:"), "IPVS tables differ")
+			}
+			if fd.KubeProxy == fd.Model {
+				Expect(fd.Differences).To(BeEmpty(), "kube-proxy %s (the release the dataplane tier models) programmed differently, unexplained", fd.Model)
 			}
 			AddReportEntry(c.Name+" control plane ready (s)", eff.Sysctls["kube-proxy:control_plane_ready_s"])
 		}

@@ -16,8 +16,8 @@ type Prepared struct {
 	GoVersion   string
 }
 
-// Prepare builds etcd, and kube-apiserver plus kube-proxy for each of
-// versions, then packs them. Every step is cached; a warm run costs seconds.
+// Prepare builds etcd, and kube-proxy plus the kube-apiserver that drives it
+// (APIServerVersion) for each of versions, then packs them. Every step is cached; a warm run costs seconds.
 func Prepare(ctx context.Context, cacheDir string, versions []string, progress io.Writer) (*Prepared, error) {
 	if progress == nil {
 		progress = io.Discard
@@ -30,19 +30,20 @@ func Prepare(ctx context.Context, cacheDir string, versions []string, progress i
 	want := []Binary{Etcd()}
 	seen := map[string]bool{}
 	for _, v := range versions {
-		if seen[v] {
-			continue
-		}
-		seen[v] = true
-		api, err := APIServer(v)
-		if err != nil {
-			return nil, err
-		}
 		kp, err := KubeProxy(v)
 		if err != nil {
 			return nil, err
 		}
-		want = append(want, api, kp)
+		api, err := APIServer(APIServerVersion(v))
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range []Binary{kp, api} {
+			if !seen[b.Name] {
+				seen[b.Name] = true
+				want = append(want, b)
+			}
+		}
 	}
 	p := &Prepared{Binaries: map[string]string{}, GoVersion: gov}
 	for _, b := range want {

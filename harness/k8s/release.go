@@ -13,13 +13,14 @@ import (
 	"strings"
 )
 
-// Pinned releases. Each kube-proxy release runs against the API server of
-// the same release: 1.21's kube-proxy watches discovery.k8s.io/v1beta1
-// EndpointSlices, which API servers stopped serving in 1.25.
+// Pinned releases. A kube-proxy release runs against the API server of the
+// same release where that builds (see APIServerVersion).
 const (
 	CurrentVersion = scenario.DefaultKubernetesVersion
 	// LegacyVersion predates kubernetes PR 102122 (cherry-picked to 1.21.9
 	// in January 2022): it sets net.ipv4.vs.conn_reuse_mode=0 on every kernel.
+	// Checked in the module zips: pkg/proxy/ipvs/proxier.go of v1.21.8 has no
+	// connReuseFixedKernelVersion, v1.21.9's has "5.9".
 	LegacyVersion = "v1.21.8"
 	EtcdModule    = "go.etcd.io/etcd/server/v3"
 	EtcdVersion   = "v3.6.5"
@@ -91,6 +92,48 @@ func kubernetesBinary(version, pkg string) (Binary, error) {
 		b.LDFlags = append(b.LDFlags, "-checklinkname=0")
 	}
 	return b, nil
+}
+
+// legacyBefore is the first minor whose kube-apiserver builds from the
+// module zip and whose kube-proxy reads discovery.k8s.io/v1 EndpointSlices.
+const legacyBefore = 22
+
+// APIServerVersion is the kube-apiserver release that drives kube-proxy
+// <kubeProxy>: the same release, except before 1.22. Those API servers do
+// not build from the module proxy (`undefined:
+// generatedopenapi.GetOpenAPIDefinitions`: pkg/generated/openapi is made by
+// the release's `make` and is not in the zip), so old kube-proxies run
+// against the current API server, which still serves all they watch once
+// they read core/v1 Endpoints (see ReadsEndpoints). The skew is outside
+// Kubernetes' support policy; the objects involved (Service, Endpoints,
+// Node, events.k8s.io/v1 Event) are GA and unchanged since.
+func APIServerVersion(kubeProxy string) string {
+	if legacy(kubeProxy) {
+		return CurrentVersion
+	}
+	return kubeProxy
+}
+
+// ReadsEndpoints says kube-proxy <version> is fed core/v1 Endpoints rather
+// than EndpointSlices: 1.19-1.21 read discovery.k8s.io/v1beta1 slices
+// (cmd/kube-proxy/app/server.go of v1.21.8), which API servers stopped
+// serving in 1.25, so the tier turns EndpointSliceProxying off and writes
+// Endpoints as the endpoints controller of that time did.
+func ReadsEndpoints(version string) bool { return legacy(version) }
+
+// KubeProxyFlags are the release-specific flags beyond the tier's common ones.
+func KubeProxyFlags(version string) []string {
+	major, minor, err := MajorMinor(version)
+	if err == nil && major == 1 && minor >= 18 && minor < legacyBefore {
+		// a beta gate (default on) in 1.19-1.21, alpha in 1.18, gone in 1.25
+		return []string{"--feature-gates=EndpointSliceProxying=false"}
+	}
+	return nil
+}
+
+func legacy(version string) bool {
+	major, minor, err := MajorMinor(version)
+	return err == nil && major == 1 && minor < legacyBefore
 }
 
 // MajorMinor parses "v1.34.2" into 1, 34.

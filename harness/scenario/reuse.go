@@ -117,9 +117,10 @@ var (
 // hasPR102122 reports whether a kube-proxy release carries kubernetes PR
 // 102122 ("Don't set sysctl net.ipv4.vs.conn_reuse_mode for kernels >=5.9").
 // It was first released in 1.22.0; its cherry-picks #107437 (release-1.20)
-// and #107438 (release-1.21) merged on 2022-01-11/12. ASSUMPTION (not verified
-// against the tags here): they shipped in the next patch releases, 1.20.15 and
-// 1.21.9 (January 2022). 1.19 and older never got it.
+// and #107438 (release-1.21) shipped in 1.20.15 and 1.21.9 (January 2022):
+// checked in the module zips, pkg/proxy/ipvs/proxier.go has
+// connReuseFixedKernelVersion = "5.9" in v1.20.15 and v1.21.9, not in v1.21.8.
+// 1.19 and older never got it.
 func hasPR102122(k version) bool {
 	switch {
 	case k[1] >= 22:

@@ -15,7 +15,7 @@ var Presets = map[string]string{
 	// expire_nodest_conn, IPVS keeps sending reused ports to the old pod.
 	"controls": "ipvs:0/nodest=0",
 	// What kube-proxy releases before and after PR 102122 do here.
-	"kube-proxy": "ipvs:kube-proxy:v1.21.0,ipvs:kube-proxy:v1.34.2",
+	"kube-proxy": "ipvs:kube-proxy:v1.21.8,ipvs:kube-proxy:v1.34.2",
 }
 
 // ParseSpecs turns a short command-line description into cells:

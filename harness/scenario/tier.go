@@ -35,16 +35,29 @@ func KubeProxyVersions(cells []Cell) []string {
 	return out
 }
 
+// DataplaneModel is the kube-proxy release whose rules, sets and IPVS
+// services the dataplane tier programs (vmimages/guest/proxy): the fidelity
+// check holds the real kube-proxy of this release to no unexplained
+// difference; other releases are compared and reported against it.
+const DataplaneModel = DefaultKubernetesVersion
+
 // Fidelity compares what the real kube-proxy programmed with what the
 // dataplane tier programs for the same Service and endpoints.
 type Fidelity struct {
 	Mode      string `json:"mode"`
 	Endpoints int    `json:"endpoints"`
+	// KubeProxy is the compared release, Model the one the dataplane tier models.
+	KubeProxy string `json:"kube_proxy,omitempty"`
+	Model     string `json:"model,omitempty"`
 	// Compared counts normalised lines per dump ("rules", "ipvs", "ipsets").
 	Compared map[string]int `json:"compared"`
 	// Ignored counts lines about objects only the real cluster has (the
 	// API server's own "kubernetes" Service).
-	Ignored     int      `json:"ignored"`
+	Ignored int `json:"ignored"`
+	// Differences nobody has explained: the dataplane tier is wrong there,
+	// or the comparison is.
 	Differences []string `json:"differences"`
-	Error       string   `json:"error,omitempty"`
+	// Explained are differences with a known cause, as "difference: why".
+	Explained []string `json:"explained,omitempty"`
+	Error     string   `json:"error,omitempty"`
 }

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestParseLoadBench(t *testing.T) {
 	out := `load: 2410 requests written to /tmp/load.jsonl
@@ -23,5 +26,19 @@ Requests per second:    198.61 [#/sec] (mean)
 	}
 	if _, err := parseLoadBench("LOAD ok=1 failed=0\n", 10); err == nil {
 		t.Error("missing ab summary must be an error")
+	}
+}
+
+func TestParseControlPlaneBench(t *testing.T) {
+	out := "noise\nCONTROLPLANE run=1 ready=31.250 kubeproxy=3.500 mode=ipvs\nCONTROLPLANE run=2 ready=28.000 kubeproxy=4.000 mode=ipvs\n"
+	b, err := parseControlPlaneBench(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.ready) != 2 || b.ready[0] != 31250*time.Millisecond || b.kubeProxy[1] != 4*time.Second {
+		t.Errorf("parsed %+v", b)
+	}
+	if _, err := parseControlPlaneBench("kube-apiserver not ready"); err == nil {
+		t.Error("no lines accepted")
 	}
 }

@@ -67,6 +67,7 @@ func newRootCommand() *cobra.Command {
 		newShellCommand(g),
 		newBenchCommand(g),
 		newBenchLoadCommand(g),
+		newBenchControlPlaneCommand(g),
 		newBenchBuildCommand(g),
 		newScenarioCommand(g),
 		newMatrixCommand(g), newCompareCommand(g),

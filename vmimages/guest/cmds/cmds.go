@@ -2,6 +2,7 @@
 package cmds
 
 import (
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/kubeproxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/load"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/server"
 )
@@ -12,5 +13,7 @@ func Subcommands() map[string]func(args []string) int {
 	return map[string]func(args []string) int{
 		"serve": server.Main,
 		"load":  load.Main,
+		// the kube-proxy tier's control plane, started and stopped: `make bench-controlplane`
+		"controlplane-bench": kubeproxy.BenchMain,
 	}
 }

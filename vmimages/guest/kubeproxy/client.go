@@ -71,6 +71,9 @@ func nodePath() string { return "/api/v1/nodes/" + NodeName }
 func servicePath(s ServiceSpec) string {
 	return "/api/v1/namespaces/" + s.Namespace + "/services/" + s.Name
 }
+func endpointsPath(s ServiceSpec) string {
+	return "/api/v1/namespaces/" + s.Namespace + "/endpoints/" + s.Name
+}
 func slicePath(s ServiceSpec) string {
 	return "/apis/discovery.k8s.io/v1/namespaces/" + s.Namespace + "/endpointslices/" + SliceName
 }

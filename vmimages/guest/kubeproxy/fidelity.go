@@ -104,6 +104,20 @@ func normIPSets(s string) []string {
 	return out
 }
 
+// explanation is a known, understood difference between the tiers.
+type explanation struct {
+	match *regexp.Regexp
+	why   string
+}
+
+// knownDifferences are the differences the dataplane tier keeps on purpose.
+// Each names why it does not change what the rollout measures.
+var knownDifferences = []explanation{
+	{regexp.MustCompile(`^ipsets: only kube-proxy: KUBE-6-`),
+		"kube-proxy also runs an IPv6 proxier (the guest has IPv6 and ip6tables) and creates its IPv6 sets; " +
+			"the scenario's Service and clients are IPv4-only, so the dataplane tier programs IPv4 only"},
+}
+
 // Compare reports every difference between what kube-proxy programmed and
 // what the dataplane tier programmed, after normalising counters, handles,
 // ordering and history-dependent fields. Lines containing any of ignore
@@ -134,18 +148,33 @@ func Compare(mode string, kubeProxy, dataplane Snapshot, ignore []string) scenar
 		f.Ignored += ia
 		f.Compared[d.name] = len(a)
 		for _, l := range minus(a, b) {
-			f.Differences = append(f.Differences, fmt.Sprintf("%s: only kube-proxy: %s", d.name, l))
+			addDifference(&f, fmt.Sprintf("%s: only kube-proxy: %s", d.name, l))
 		}
 		for _, l := range minus(b, a) {
-			f.Differences = append(f.Differences, fmt.Sprintf("%s: only dataplane: %s", d.name, l))
+			addDifference(&f, fmt.Sprintf("%s: only dataplane: %s", d.name, l))
 		}
 	}
 	return f
 }
 
+// addDifference files d under Explained when a known cause matches it.
+func addDifference(f *scenario.Fidelity, d string) {
+	for _, e := range knownDifferences {
+		if e.match.MatchString(d) {
+			f.Explained = append(f.Explained, d+": "+e.why)
+			return
+		}
+	}
+	f.Differences = append(f.Differences, d)
+}
+
+// filterLines drops lines containing any of ignore; a line is matched with
+// a trailing space so "10.96.0.1 " also matches an address ending the line
+// (and never "10.96.0.10").
 func filterLines(lines, ignore []string) (kept []string, dropped int) {
 	for _, l := range lines {
-		if slices.ContainsFunc(ignore, func(s string) bool { return s != "" && strings.Contains(l, s) }) {
+		padded := l + " "
+		if slices.ContainsFunc(ignore, func(s string) bool { return s != "" && strings.Contains(padded, s) }) {
 			dropped++
 			continue
 		}

@@ -110,3 +110,24 @@ func TestProgrammedReadsTheDataplane(t *testing.T) {
 		t.Error("nft targets not read")
 	}
 }
+
+func TestCompareFilesKnownDifferencesAsExplained(t *testing.T) {
+	kp := "Name: KUBE-6-CLUSTER-IP\nType: hash:ip,port\nHeader: family inet6 hashsize 1024 maxelem 65536\n" +
+		"Name: KUBE-IPVS-IPS\nType: hash:ip\nMembers:\n10.96.0.1\n10.96.0.10\n"
+	dp := "Name: KUBE-IPVS-IPS\nType: hash:ip\nMembers:\n10.96.0.10\n"
+	f := Compare(scenario.ModeIPVS, Snapshot{IPSets: kp}, Snapshot{IPSets: dp}, []string{"10.96.0.1 "})
+	if len(f.Differences) != 0 {
+		t.Errorf("unexplained: %v", f.Differences)
+	}
+	if len(f.Explained) != 2 || !strings.Contains(f.Explained[0], "IPv6 proxier") {
+		t.Errorf("explained: %v", f.Explained)
+	}
+	if f.Ignored != 1 {
+		t.Errorf("the API server's VIP ending a line was not ignored (%d)", f.Ignored)
+	}
+	// an unknown difference stays unexplained
+	f = Compare(scenario.ModeIPVS, Snapshot{IPSets: "Name: KUBE-NEW\nType: hash:ip\n"}, Snapshot{}, nil)
+	if len(f.Differences) != 1 || len(f.Explained) != 0 {
+		t.Errorf("differences %v explained %v", f.Differences, f.Explained)
+	}
+}

@@ -34,10 +34,11 @@ func StartKubeProxy(ctx context.Context, cp *ControlPlane, version, mode, cluste
 	if err := os.WriteFile(kc, cp.Kubeconfig(), 0o600); err != nil {
 		return nil, err
 	}
-	proc, err := start(cp.Dir, "kube-proxy", filepath.Join(k8s.GuestBinDir, k8s.KubeProxyBinary(version)),
-		"--proxy-mode="+mode, "--kubeconfig="+kc, "--hostname-override="+NodeName,
-		"--cluster-cidr="+clusterCIDR,
-		"--metrics-bind-address="+metricsAddr, "--healthz-bind-address=127.0.0.1:10256", "--v=2")
+	args := append([]string{"--proxy-mode=" + mode, "--kubeconfig=" + kc, "--hostname-override=" + NodeName,
+		"--cluster-cidr=" + clusterCIDR,
+		"--metrics-bind-address=" + metricsAddr, "--healthz-bind-address=127.0.0.1:10256", "--v=2"},
+		k8s.KubeProxyFlags(version)...)
+	proc, err := start(cp.Dir, "kube-proxy", filepath.Join(k8s.GuestBinDir, k8s.KubeProxyBinary(version)), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -83,6 +83,43 @@ func SliceObject(s ServiceSpec, eps []EndpointState) []byte {
 	})
 }
 
+// EndpointsObject is the service's core/v1 Endpoints as the endpoints
+// controller of kube-proxy's time (pre-1.22) wrote it for eps: a pod with a
+// deletion timestamp is left out at once (the Service does not publish
+// not-ready addresses), a pod not yet ready is a notReadyAddress.
+func EndpointsObject(s ServiceSpec, eps []EndpointState) []byte {
+	sorted := append([]EndpointState(nil), eps...)
+	sort.Slice(sorted, func(i, j int) bool { return ipLess(sorted[i].IP, sorted[j].IP) })
+	ready, notReady := []obj{}, []obj{}
+	for _, e := range sorted {
+		if e.Terminating {
+			continue
+		}
+		a := obj{"ip": e.IP, "nodeName": NodeName, "targetRef": obj{"kind": "Pod", "namespace": s.Namespace, "name": e.Pod}}
+		if e.Ready {
+			ready = append(ready, a)
+		} else {
+			notReady = append(notReady, a)
+		}
+	}
+	subsets := []obj{}
+	if len(ready)+len(notReady) > 0 {
+		ss := obj{"ports": []obj{{"name": s.PortName, "protocol": "TCP", "port": s.TargetPort}}}
+		if len(ready) > 0 {
+			ss["addresses"] = ready
+		}
+		if len(notReady) > 0 {
+			ss["notReadyAddresses"] = notReady
+		}
+		subsets = append(subsets, ss)
+	}
+	return mustJSON(obj{
+		"apiVersion": "v1", "kind": "Endpoints",
+		"metadata": obj{"name": s.Name, "namespace": s.Namespace},
+		"subsets":  subsets,
+	})
+}
+
 func ipLess(a, b string) bool {
 	pa, pb := net.ParseIP(a).To4(), net.ParseIP(b).To4()
 	if pa == nil || pb == nil {

@@ -39,12 +39,12 @@ func conds(t *testing.T, eps []EndpointState) string {
 	var out []string
 	for _, e := range s.Endpoints {
 		c := e.Conditions
-		out = append(out, e.TargetRef.Name+"@"+e.Addresses[0]+":"+flag(c.Ready, "R")+flag(c.Serving, "S")+flag(c.Terminating, "T"))
+		out = append(out, e.TargetRef.Name+"@"+e.Addresses[0]+":"+condFlag(c.Ready, "R")+condFlag(c.Serving, "S")+condFlag(c.Terminating, "T"))
 	}
 	return strings.Join(out, " ")
 }
 
-func flag(b bool, s string) string {
+func condFlag(b bool, s string) string {
 	if b {
 		return s
 	}
@@ -122,5 +122,54 @@ func TestNodeAndServiceObjects(t *testing.T) {
 	}
 	if s.Spec.ClusterIP != "10.96.0.10" || s.Spec.Selector != nil || s.Spec.Ports[0].TargetPort != 8080 {
 		t.Errorf("service: %+v", s)
+	}
+}
+
+// Pre-1.22 kube-proxies read core/v1 Endpoints: terminating pods are gone
+// from it at once, not-ready pods are notReadyAddresses, empty is no subset.
+func TestEndpointsObjectLikeTheOldEndpointsController(t *testing.T) {
+	type addr struct {
+		IP        string
+		TargetRef struct{ Name string }
+	}
+	var e struct {
+		APIVersion, Kind string
+		Metadata         struct{ Name, Namespace string }
+		Subsets          []struct {
+			Addresses, NotReadyAddresses []addr
+			Ports                        []struct {
+				Name, Protocol string
+				Port           int
+			}
+		}
+	}
+	eps := []EndpointState{
+		{Pod: "web-b", IP: "10.244.0.10", Ready: true, Serving: true},
+		{Pod: "web-a", IP: "10.244.0.9", Serving: true, Terminating: true},
+		{Pod: "web-c", IP: "10.244.0.2"},
+		{Pod: "web-d", IP: "10.244.0.3", Ready: true, Serving: true},
+	}
+	if err := json.Unmarshal(EndpointsObject(web, eps), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.APIVersion != "v1" || e.Kind != "Endpoints" || e.Metadata.Name != "web" || len(e.Subsets) != 1 {
+		t.Fatalf("header wrong: %+v", e)
+	}
+	ss := e.Subsets[0]
+	var ready []string
+	for _, a := range ss.Addresses {
+		ready = append(ready, a.IP+"="+a.TargetRef.Name)
+	}
+	if got := strings.Join(ready, " "); got != "10.244.0.3=web-d 10.244.0.10=web-b" {
+		t.Errorf("addresses %q (terminating web-a must be absent, order by IP)", got)
+	}
+	if len(ss.NotReadyAddresses) != 1 || ss.NotReadyAddresses[0].IP != "10.244.0.2" {
+		t.Errorf("notReadyAddresses %+v", ss.NotReadyAddresses)
+	}
+	if len(ss.Ports) != 1 || ss.Ports[0].Port != 8080 || ss.Ports[0].Name != "http" || ss.Ports[0].Protocol != "TCP" {
+		t.Errorf("ports %+v", ss.Ports)
+	}
+	if err := json.Unmarshal(EndpointsObject(web, eps[1:2]), &e); err != nil || len(e.Subsets) != 0 {
+		t.Errorf("only a terminating pod: want no subsets, got %+v (%v)", e.Subsets, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/sh"
 )
@@ -62,19 +63,23 @@ func New(cfg Config, svc proxy.Service) *Programmer {
 func (p *Programmer) Setup() error {
 	ctx := context.Background()
 	var err error
-	p.CP, err = StartControlPlane(ctx, p.cfg.Dir, p.cfg.Version, p.cfg.NodeIP, p.cfg.Logf)
+	api := k8s.APIServerVersion(p.cfg.Version)
+	p.CP, err = StartControlPlane(ctx, p.cfg.Dir, api, p.cfg.NodeIP, p.cfg.Logf)
 	if err != nil {
 		return fmt.Errorf("control plane: %w", err)
 	}
-	p.cfg.Logf("control plane ready after %s", p.CP.ReadyAfter.Round(time.Millisecond))
+	p.cfg.Logf("control plane (kube-apiserver %s) ready after %s", api, p.CP.ReadyAfter.Round(time.Millisecond))
 	c := p.CP.Client
 	for _, o := range []struct {
 		path string
 		body []byte
-	}{{nodePath(), NodeObject(p.cfg.NodeIP, p.cfg.PodCIDR)}, {servicePath(p.spec), ServiceObject(p.spec)}, {slicePath(p.spec), SliceObject(p.spec, nil)}} {
+	}{{nodePath(), NodeObject(p.cfg.NodeIP, p.cfg.PodCIDR)}, {servicePath(p.spec), ServiceObject(p.spec)}} {
 		if err := c.Apply(ctx, o.path, o.body); err != nil {
 			return fmt.Errorf("create %s: %w", o.path, err)
 		}
+	}
+	if err := p.writeEndpoints(ctx, nil); err != nil {
+		return err
 	}
 	p.KP, err = StartKubeProxy(ctx, p.CP, p.cfg.Version, p.cfg.Mode, p.cfg.ClusterCIDR)
 	if err != nil {
@@ -106,10 +111,10 @@ func (p *Programmer) SetEndpoints(eps []proxy.Endpoint) error {
 	p.mu.Lock()
 	p.eps = Transition(p.eps, ready)
 	want := ReadyIPs(p.eps)
-	err := p.CP.Client.Apply(ctx, slicePath(p.spec), SliceObject(p.spec, p.eps))
+	err := p.writeEndpoints(ctx, p.eps)
 	p.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("write EndpointSlice: %w", err)
+		return err
 	}
 	if err := p.waitProgrammed(ctx, want); err != nil {
 		return err
@@ -136,13 +141,27 @@ func (p *Programmer) reaper() {
 		next, changed := Remove(p.eps, func(e EndpointState) bool { return p.cfg.PodGone(e.Pod) })
 		if changed {
 			p.eps = next
-			body := SliceObject(p.spec, next)
-			if err := p.CP.Client.Apply(context.Background(), slicePath(p.spec), body); err != nil {
+			if err := p.writeEndpoints(context.Background(), next); err != nil {
 				p.cfg.Logf("remove terminated endpoints: %v", err)
 			}
 		}
 		p.mu.Unlock()
 	}
+}
+
+// writeEndpoints publishes eps the way kube-proxy's release reads them: an
+// EndpointSlice, or for pre-1.22 releases core/v1 Endpoints.
+func (p *Programmer) writeEndpoints(ctx context.Context, eps []EndpointState) error {
+	if k8s.ReadsEndpoints(p.cfg.Version) {
+		if err := p.CP.Client.Apply(ctx, endpointsPath(p.spec), EndpointsObject(p.spec, eps)); err != nil {
+			return fmt.Errorf("write Endpoints: %w", err)
+		}
+		return nil
+	}
+	if err := p.CP.Client.Apply(ctx, slicePath(p.spec), SliceObject(p.spec, eps)); err != nil {
+		return fmt.Errorf("write EndpointSlice: %w", err)
+	}
+	return nil
 }
 
 // waitProgrammed polls the dataplane until exactly want takes new traffic.

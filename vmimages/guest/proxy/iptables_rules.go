@@ -42,6 +42,9 @@ func IPTablesJumps() string {
 :KUBE-EXTERNAL-SERVICES - [0:0]
 :KUBE-SERVICES - [0:0]
 :KUBE-FORWARD - [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -j KUBE-FIREWALL
+-A OUTPUT -j KUBE-FIREWALL
 -A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
 -A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS
 -A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
@@ -78,9 +81,11 @@ func IPTablesRules(svc Service, eps, stale []Endpoint) string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 
 	w("*filter")
-	for _, c := range []string{"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD", "KUBE-PROXY-FIREWALL"} {
+	for _, c := range []string{"KUBE-NODEPORTS", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL"} {
 		w(":%s - [0:0]", c)
 	}
+	// kubelet's copy of this rule mitigates route_localnet (localhost NodePorts, on by default)
+	w(`-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`)
 	if len(eps) == 0 {
 		w(`-A KUBE-SERVICES -m comment --comment "%s has no endpoints" -m tcp -p tcp -d %s --dport %d -j REJECT`, spn, svc.ClusterIP, svc.Port)
 	}
@@ -111,7 +116,7 @@ func IPTablesRules(svc Service, eps, stale []Endpoint) string {
 	}
 	w("-A KUBE-POSTROUTING -m mark ! --mark %s/%s -j RETURN", masqMark, masqMark)
 	w("-A KUBE-POSTROUTING -j MARK --xor-mark %s", masqMark)
-	w(`-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE`)
+	w(`-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`)
 	w("-A KUBE-MARK-MASQ -j MARK --or-mark %s", masqMark)
 	if len(eps) > 0 {
 		w(`-A KUBE-SERVICES -m comment --comment "%s cluster IP" -m tcp -p tcp -d %s --dport %d -j %s`, spn, svc.ClusterIP, svc.Port, svcChain)
@@ -139,21 +144,55 @@ func IPTablesRules(svc Service, eps, stale []Endpoint) string {
 	return b.String()
 }
 
-// IPVS-mode ipset names and comments, as in kube-proxy's ipvs proxier.
+// IPVS-mode ipsets, as kube-proxy 1.34's ipvs proxier creates them
+// (pkg/proxy/ipvs/proxier.go ipsetInfo): every set exists from the first
+// sync, filled or not; hash sets are family inet, 1024 buckets, 65536 max.
 const (
-	setClusterIP = "KUBE-CLUSTER-IP"
-	setLoopBack  = "KUBE-LOOP-BACK"
+	setClusterIP   = "KUBE-CLUSTER-IP"
+	setLoopBack    = "KUBE-LOOP-BACK"
+	setIPVSIPs     = "KUBE-IPVS-IPS"
+	setHealthCheck = "KUBE-HEALTH-CHECK-NODE-PORT"
 )
 
-// IPVSModeJumps are the built-in chain jumps kube-proxy's ipvs mode ensures.
+var ipvsModeSets = []struct{ name, kind string }{
+	{setLoopBack, "hash:ip,port,ip"},
+	{setClusterIP, "hash:ip,port"},
+	{"KUBE-EXTERNAL-IP", "hash:ip,port"},
+	{"KUBE-EXTERNAL-IP-LOCAL", "hash:ip,port"},
+	{"KUBE-LOAD-BALANCER", "hash:ip,port"},
+	{"KUBE-LOAD-BALANCER-FW", "hash:ip,port"},
+	{"KUBE-LOAD-BALANCER-LOCAL", "hash:ip,port"},
+	{"KUBE-LOAD-BALANCER-SOURCE-IP", "hash:ip,port,ip"},
+	{"KUBE-LOAD-BALANCER-SOURCE-CIDR", "hash:ip,port,net"},
+	{"KUBE-NODE-PORT-TCP", "bitmap:port"},
+	{"KUBE-NODE-PORT-LOCAL-TCP", "bitmap:port"},
+	{"KUBE-NODE-PORT-UDP", "bitmap:port"},
+	{"KUBE-NODE-PORT-LOCAL-UDP", "bitmap:port"},
+	{"KUBE-NODE-PORT-SCTP-HASH", "hash:ip,port"},
+	{"KUBE-NODE-PORT-LOCAL-SCTP-HASH", "hash:ip,port"},
+	{setHealthCheck, "bitmap:port"},
+	{setIPVSIPs, "hash:ip"},
+}
+
+// IPVSModeJumps are the chains and built-in chain jumps kube-proxy's ipvs
+// mode ensures (iptablesChains and iptablesJumpChain in its proxier).
 func IPVSModeJumps() string {
 	return `*filter
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
 :KUBE-FORWARD - [0:0]
 :KUBE-NODE-PORT - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+:KUBE-SOURCE-RANGES-FIREWALL - [0:0]
+:KUBE-IPVS-FILTER - [0:0]
+:KUBE-IPVS-OUT-FILTER - [0:0]
+-A INPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-FILTER
+-A INPUT -m comment --comment "kube-proxy firewall rules" -j KUBE-PROXY-FIREWALL
 -A INPUT -m comment --comment "kubernetes health check rules" -j KUBE-NODE-PORT
+-A FORWARD -m comment --comment "kube-proxy firewall rules" -j KUBE-PROXY-FIREWALL
 -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A OUTPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-OUT-FILTER
 COMMIT
 *nat
 :PREROUTING ACCEPT [0:0]
@@ -168,16 +207,29 @@ COMMIT
 `
 }
 
-// IPVSModeRules is kube-proxy's ipvs-mode iptables-restore --noflush input:
-// a fixed set of rules that match the service through ipsets. They register
-// the nat and conntrack hooks that make IPVS's conntrack interplay real.
+// IPVSModeRules is kube-proxy 1.34's ipvs-mode iptables-restore --noflush
+// input (writeIptablesRules) for one ClusterIP service: fixed rules that
+// match the service through ipsets. They register the nat and conntrack
+// hooks that make IPVS's conntrack interplay real. The IPv4 iptables of
+// Debian's images has --random-fully, so kube-proxy uses it.
 func IPVSModeRules(svc Service) string {
 	return fmt.Sprintf(`*filter
 :KUBE-FORWARD - [0:0]
 :KUBE-NODE-PORT - [0:0]
--A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+:KUBE-PROXY-FIREWALL - [0:0]
+:KUBE-SOURCE-RANGES-FIREWALL - [0:0]
+:KUBE-IPVS-FILTER - [0:0]
+:KUBE-IPVS-OUT-FILTER - [0:0]
+-A KUBE-SOURCE-RANGES-FIREWALL -j DROP
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark %[1]s/%[1]s -j ACCEPT
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-NODE-PORT -m comment --comment "Kubernetes health check node port" -m set --match-set %[5]s dst -j ACCEPT
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-LOAD-BALANCER dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set %[2]s dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-EXTERNAL-IP dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-EXTERNAL-IP-LOCAL dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set %[5]s dst -j RETURN
+-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set %[6]s dst -j REJECT --reject-with icmp-port-unreachable
 COMMIT
 *nat
 :KUBE-SERVICES - [0:0]
@@ -185,29 +237,38 @@ COMMIT
 :KUBE-NODE-PORT - [0:0]
 :KUBE-LOAD-BALANCER - [0:0]
 :KUBE-MARK-MASQ - [0:0]
+-A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN
 -A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set %[3]s dst,dst,src -j MASQUERADE
--A KUBE-POSTROUTING -m mark ! --mark %[1]s/%[1]s -j RETURN
--A KUBE-POSTROUTING -j MARK --xor-mark %[1]s
--A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
--A KUBE-MARK-MASQ -j MARK --or-mark %[1]s
 -A KUBE-SERVICES ! -s %[4]s -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set %[2]s dst,dst -j KUBE-MARK-MASQ
 -A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT
+-A KUBE-LOAD-BALANCER -j KUBE-MARK-MASQ
 -A KUBE-SERVICES -m set --match-set %[2]s dst,dst -j ACCEPT
+-A KUBE-POSTROUTING -m mark ! --mark %[1]s/%[1]s -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark %[1]s
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+-A KUBE-MARK-MASQ -j MARK --or-mark %[1]s
 COMMIT
-`, masqMark, setClusterIP, setLoopBack, svc.ClusterCIDR)
+`, masqMark, setClusterIP, setLoopBack, svc.ClusterCIDR, setHealthCheck, setIPVSIPs)
 }
 
 // IPSetRestore is the "ipset restore -exist" input for the ipvs-mode sets:
-// the service's ClusterIP,tcp:port and, for hairpin, each endpoint. The sets
-// are flushed and refilled, as kube-proxy syncs them.
+// all of kube-proxy's sets, filled with the service's ClusterIP,tcp:port,
+// its address as an IPVS virtual IP and, for hairpin, each endpoint. The
+// filled sets are flushed and refilled, as kube-proxy syncs them.
 func IPSetRestore(svc Service, eps []Endpoint) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "create %s hash:ip,port family inet hashsize 1024 maxelem 65536 comment\n", setClusterIP)
-	fmt.Fprintf(&b, "create %s hash:ip,port,ip family inet hashsize 1024 maxelem 65536 comment\n", setLoopBack)
-	fmt.Fprintf(&b, "flush %s\nflush %s\n", setClusterIP, setLoopBack)
-	fmt.Fprintf(&b, "add %s %s,tcp:%d comment \"Kubernetes service cluster ip + port for masquerade purpose\"\n", setClusterIP, svc.ClusterIP, svc.Port)
+	for _, s := range ipvsModeSets {
+		if s.kind == "bitmap:port" {
+			fmt.Fprintf(&b, "create %s %s range 0-65535\n", s.name, s.kind)
+		} else {
+			fmt.Fprintf(&b, "create %s %s family inet hashsize 1024 maxelem 65536\n", s.name, s.kind)
+		}
+	}
+	fmt.Fprintf(&b, "flush %s\nflush %s\nflush %s\n", setClusterIP, setLoopBack, setIPVSIPs)
+	fmt.Fprintf(&b, "add %s %s,tcp:%d\n", setClusterIP, svc.ClusterIP, svc.Port)
+	fmt.Fprintf(&b, "add %s %s\n", setIPVSIPs, svc.ClusterIP)
 	for _, e := range sortEndpoints(eps) {
-		fmt.Fprintf(&b, "add %s %s,tcp:%d,%s comment \"Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose\"\n", setLoopBack, e.IP, svc.TargetPort, e.IP)
+		fmt.Fprintf(&b, "add %s %s,tcp:%d,%s\n", setLoopBack, e.IP, svc.TargetPort, e.IP)
 	}
 	return b.String()
 }

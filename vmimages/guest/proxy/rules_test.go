@@ -52,7 +52,7 @@ func TestIPTablesRulesUpstreamLines(t *testing.T) {
 		`-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.1:80`,
 		`-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN`,
 		`-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000`,
-		`-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE`,
+		`-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`,
 		`-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000`,
 		`-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP`,
 	)
@@ -71,6 +71,8 @@ func TestIPTablesRulesFullText(t *testing.T) {
 :KUBE-EXTERNAL-SERVICES - [0:0]
 :KUBE-FORWARD - [0:0]
 :KUBE-PROXY-FIREWALL - [0:0]
+:KUBE-FIREWALL - [0:0]
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
 -A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
@@ -87,7 +89,7 @@ COMMIT
 :` + sep(old) + ` - [0:0]
 -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
 -A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
--A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
 -A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
 -A KUBE-SERVICES -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 -j ` + svcC + `
 -A ` + svcC + ` -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ
@@ -151,20 +153,30 @@ func TestNFTablesRulesTwoEndpointsAndStale(t *testing.T) {
 func TestIPVSModeText(t *testing.T) {
 	svc := Service{Namespace: "default", Name: "web", PortName: "http", ClusterIP: net.ParseIP("10.96.0.10"),
 		Port: 80, TargetPort: 8080, ClusterCIDR: "10.244.0.0/16"}
-	hasLines(t, IPVSModeRules(svc),
+	rules := IPVSModeRules(svc)
+	hasLines(t, rules,
 		`-A KUBE-SERVICES ! -s 10.244.0.0/16 -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ`,
 		`-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT`,
-		`-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE`,
+		`-A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN`,
+		`-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`,
+		`-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set KUBE-IPVS-IPS dst -j REJECT --reject-with icmp-port-unreachable`,
 		`-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000`)
-	want := `create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536 comment
-create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536 comment
-flush KUBE-CLUSTER-IP
-flush KUBE-LOOP-BACK
-add KUBE-CLUSTER-IP 10.96.0.10,tcp:80 comment "Kubernetes service cluster ip + port for masquerade purpose"
-add KUBE-LOOP-BACK 10.244.0.2,tcp:8080,10.244.0.2 comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose"
-add KUBE-LOOP-BACK 10.244.0.3,tcp:8080,10.244.0.3 comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose"
-`
-	if got := IPSetRestore(svc, []Endpoint{ep("b", "10.244.0.3"), ep("a", "10.244.0.2")}); got != want {
-		t.Errorf("ipset restore:\n%s\nwant:\n%s", got, want)
+	// kube-proxy 1.34's ipvs mode has no INVALID drop (that is the iptables mode's, and only without tcp_be_liberal)
+	if strings.Contains(rules, "INVALID") {
+		t.Errorf("ipvs-mode rules drop INVALID:\n%s", rules)
+	}
+	got := IPSetRestore(svc, []Endpoint{ep("b", "10.244.0.3"), ep("a", "10.244.0.2")})
+	hasLines(t, got,
+		"create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536",
+		"create KUBE-NODE-PORT-TCP bitmap:port range 0-65535",
+		"create KUBE-IPVS-IPS hash:ip family inet hashsize 1024 maxelem 65536",
+		"add KUBE-CLUSTER-IP 10.96.0.10,tcp:80",
+		"add KUBE-IPVS-IPS 10.96.0.10")
+	if n := strings.Count(got, "create "); n != 17 {
+		t.Errorf("%d sets created, kube-proxy 1.34 creates 17", n)
+	}
+	want := "add KUBE-LOOP-BACK 10.244.0.2,tcp:8080,10.244.0.2\nadd KUBE-LOOP-BACK 10.244.0.3,tcp:8080,10.244.0.3\n"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("hairpin members not sorted by IP:\n%s", got)
 	}
 }

@@ -138,6 +138,7 @@ func (t *kubeProxyTier) fidelity() scenario.Fidelity {
 	rules, table, sets := dp.ReadBack()
 	f := kubeproxy.Compare(t.cell.ProxyMode, *t.snap, kubeproxy.Snapshot{Rules: rules, IPVS: table, IPSets: sets}, apiServerService())
 	f.Endpoints = len(t.snapEps)
+	f.KubeProxy, f.Model = t.cell.KubernetesVersion, scenario.DataplaneModel
 	return f
 }
 
