@@ -195,6 +195,9 @@ type Agg struct {
 	RepP99s []float64 `json:"-"`
 	// Last is the newest sample with records, for the latency chart.
 	Last *Sample `json:"-"`
+	// Fidelity is the newest repeat's comparison of what the real
+	// kube-proxy programmed with the dataplane tier (kube-proxy tier only).
+	Fidelity *scenario.Fidelity `json:"fidelity,omitempty"`
 }
 
 // IsControl: a cell with expire_nodest_conn=0 must show the bug on every
@@ -230,6 +233,9 @@ func Aggregate(g *Group) *Agg {
 		if r == nil {
 			allRecords = false
 			continue
+		}
+		if r.Effective.Fidelity != nil {
+			a.Fidelity = r.Effective.Fidelity
 		}
 		c := r.Counts
 		a.Requests += c.Requests

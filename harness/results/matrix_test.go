@@ -181,3 +181,20 @@ func TestCollectJudgesFromRecords(t *testing.T) {
 		t.Errorf("not re-judged from the records: %+v %+v", c.Verdict, c.Result.Counts)
 	}
 }
+
+func TestRenderFidelityListsEveryUnexplainedDifference(t *testing.T) {
+	var b strings.Builder
+	renderFidelity(&b, &scenario.Fidelity{KubeProxy: "v1.21.8", Model: "v1.34.2", Compared: map[string]int{"rules": 40, "ipvs": 4},
+		Ignored: 3, Explained: []string{"x: why"}, Differences: []string{"rules: only kube-proxy: -A `X`"}})
+	got := b.String()
+	for _, want := range []string{"kube-proxy v1.21.8 against the dataplane tier's model, v1.34.2", "44 lines compared", "1 differences explained", "**1 unexplained**", "`rules: only kube-proxy: -A 'X'`"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	b.Reset()
+	renderFidelity(&b, nil)
+	if b.Len() != 0 {
+		t.Errorf("dataplane cell rendered fidelity: %q", b.String())
+	}
+}

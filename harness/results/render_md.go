@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/scenario"
 )
 
 // RenderMarkdown is matrix.md: GitHub Markdown, kernels as rows ordered by
@@ -71,6 +73,7 @@ func RenderMarkdown(m *Matrix) []byte {
 			if a.Last != nil {
 				fmt.Fprintf(&b, "  - latency: [%s](%s/%s)\n", LatencyName(a.Key), ChartsDir, LatencyName(a.Key))
 			}
+			renderFidelity(&b, a.Fidelity)
 		}
 		b.WriteString("\n")
 	}
@@ -85,6 +88,31 @@ func RenderMarkdown(m *Matrix) []byte {
 		b.WriteString("\n")
 	}
 	return []byte(b.String())
+}
+
+// renderFidelity summarises the kube-proxy tier's comparison with the
+// dataplane tier: every unexplained difference is listed.
+func renderFidelity(b *strings.Builder, f *scenario.Fidelity) {
+	if f == nil {
+		return
+	}
+	if f.Error != "" {
+		fmt.Fprintf(b, "  - fidelity: not compared: %s\n", mdEscape(f.Error))
+		return
+	}
+	lines := 0
+	for _, n := range f.Compared {
+		lines += n
+	}
+	against := ""
+	if f.Model != "" && f.KubeProxy != f.Model {
+		against = fmt.Sprintf(" (kube-proxy %s against the dataplane tier's model, %s)", f.KubeProxy, f.Model)
+	}
+	fmt.Fprintf(b, "  - fidelity%s: %d lines compared, %d ignored (the API server's own Service), %d differences explained, **%d unexplained**\n",
+		against, lines, f.Ignored, len(f.Explained), len(f.Differences))
+	for _, d := range f.Differences {
+		fmt.Fprintf(b, "    - `%s`\n", strings.ReplaceAll(d, "`", "'"))
+	}
 }
 
 func tiers(m *Matrix) []string {
