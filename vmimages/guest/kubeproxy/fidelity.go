@@ -24,9 +24,11 @@ var (
 
 // normRules turns iptables-save or `nft list ruleset` output into
 // comparable lines: no comments, counters or handles, nft element lists one
-// element a line.
+// element a line, each line prefixed with its table ("[nat] ", "[ip6
+// kube-proxy] ") so the same text in two tables stays two lines.
 func normRules(s string) []string {
 	var out []string
+	table := ""
 	sc := bufio.NewScanner(strings.NewReader(s))
 	sc.Buffer(make([]byte, 1<<16), 1<<22)
 	for sc.Scan() {
@@ -34,12 +36,21 @@ func normRules(s string) []string {
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
+		switch {
+		case strings.HasPrefix(l, "*"): // iptables-save table
+			table = strings.TrimPrefix(l, "*")
+			continue
+		case l == "COMMIT":
+			continue
+		case strings.HasPrefix(l, "table ") && strings.HasSuffix(l, "{"):
+			table = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(l, "table "), "{"))
+		}
 		l = iptCounters.ReplaceAllString(l, "$1")
 		l = ruleCounter.ReplaceAllString(l, "")
 		l = nftCounter.ReplaceAllString(l, "counter")
 		l = nftHandle.ReplaceAllString(l, "")
 		for _, part := range splitElements(l) {
-			out = append(out, part)
+			out = append(out, "["+table+"] "+part)
 		}
 	}
 	return out
@@ -113,8 +124,8 @@ type explanation struct {
 // knownDifferences are the differences the dataplane tier keeps on purpose.
 // Each names why it does not change what the rollout measures.
 var knownDifferences = []explanation{
-	{regexp.MustCompile(`^ipsets: only kube-proxy: KUBE-6-`),
-		"kube-proxy also runs an IPv6 proxier (the guest has IPv6 and ip6tables) and creates its IPv6 sets; " +
+	{regexp.MustCompile(`^ipsets: only kube-proxy: KUBE-6-|^rules: only kube-proxy: \[ip6 kube-proxy\] `),
+		"kube-proxy also runs an IPv6 proxier (the guest has IPv6 and ip6tables) and creates its IPv6 sets and tables; " +
 			"the scenario's Service and clients are IPv4-only, so the dataplane tier programs IPv4 only"},
 }
 

@@ -79,7 +79,7 @@ func TestCompareIgnoresCountersOrderAndTheAPIServerService(t *testing.T) {
 	if f.Ignored != 4 { // 1 rule, 1 IPVS service + 1 real server, 1 set member
 		t.Errorf("ignored %d, want 4", f.Ignored)
 	}
-	if f.Compared["rules"] != 5 || f.Compared["ipvs"] != 3 {
+	if f.Compared["rules"] != 3 || f.Compared["ipvs"] != 3 { // table headers and COMMIT are not lines
 		t.Errorf("compared %v", f.Compared)
 	}
 }
@@ -129,5 +129,20 @@ func TestCompareFilesKnownDifferencesAsExplained(t *testing.T) {
 	f = Compare(scenario.ModeIPVS, Snapshot{IPSets: "Name: KUBE-NEW\nType: hash:ip\n"}, Snapshot{}, nil)
 	if len(f.Differences) != 1 || len(f.Explained) != 0 {
 		t.Errorf("differences %v explained %v", f.Differences, f.Explained)
+	}
+}
+
+// The same chain text in the ip and ip6 tables are different lines; the ip6
+// ones (kube-proxy's IPv6 proxier) are explained, an ip one is not.
+func TestCompareKeepsNFTTablesApart(t *testing.T) {
+	kp := "table ip kube-proxy {\n\tchain services {\n\t}\n}\ntable ip6 kube-proxy {\n\tchain services {\n\t}\n}\n"
+	dp := "table ip kube-proxy {\n\tchain services {\n\t}\n}\n"
+	f := Compare(scenario.ModeNFTables, Snapshot{Rules: kp}, Snapshot{Rules: dp}, nil)
+	if len(f.Differences) != 0 || len(f.Explained) != 4 {
+		t.Errorf("differences %v explained %v", f.Differences, f.Explained)
+	}
+	f = Compare(scenario.ModeNFTables, Snapshot{Rules: kp}, Snapshot{Rules: ""}, nil)
+	if len(f.Differences) != 4 || !strings.HasPrefix(f.Differences[0], "rules: only kube-proxy: [ip kube-proxy] ") {
+		t.Errorf("differences %v", f.Differences)
 	}
 }
