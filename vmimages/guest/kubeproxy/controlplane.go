@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/k8s"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 )
 
 // ControlPlane is etcd plus kube-apiserver on the node, reachable on 127.0.0.1.
@@ -28,7 +29,9 @@ type ControlPlane struct {
 const (
 	apiPort     = 6443
 	etcdClient  = "http://127.0.0.1:2379"
-	serviceCIDR = "10.96.0.0/16"
+	// the dataplane tier's (kubeadm's default): kube-proxy 1.34's nftables
+	// mode drops traffic to unallocated ClusterIPs of exactly this range
+	serviceCIDR = node.ServiceCIDR
 )
 
 // StartControlPlane runs etcd and the API server of version and waits for /readyz.

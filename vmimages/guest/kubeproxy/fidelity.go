@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/harness/scenario"
 )
 
@@ -16,10 +17,11 @@ type Snapshot struct {
 }
 
 var (
-	iptCounters = regexp.MustCompile(`^(:\S+ \S+) \[\d+:\d+\]$`)
-	ruleCounter = regexp.MustCompile(`^\[\d+:\d+\] `)
-	nftCounter  = regexp.MustCompile(`counter packets \d+ bytes \d+`)
-	nftHandle   = regexp.MustCompile(`\s*# handle \d+$`)
+	iptCounters  = regexp.MustCompile(`^(:\S+ \S+) \[\d+:\d+\]$`)
+	ruleCounter  = regexp.MustCompile(`^\[\d+:\d+\] `)
+	nftCounter   = regexp.MustCompile(`counter packets \d+ bytes \d+`)
+	nftHandle    = regexp.MustCompile(`\s*# handle \d+$`)
+	ipsetInitval = regexp.MustCompile(` initval 0x[0-9a-f]+`)
 )
 
 // normRules turns iptables-save or `nft list ruleset` output into
@@ -28,7 +30,7 @@ var (
 // kube-proxy] ") so the same text in two tables stays two lines.
 func normRules(s string) []string {
 	var out []string
-	table := ""
+	table, block := "", ""
 	sc := bufio.NewScanner(strings.NewReader(s))
 	sc.Buffer(make([]byte, 1<<16), 1<<22)
 	for sc.Scan() {
@@ -36,6 +38,7 @@ func normRules(s string) []string {
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
+		prefix := ""
 		switch {
 		case strings.HasPrefix(l, "*"): // iptables-save table
 			table = strings.TrimPrefix(l, "*")
@@ -44,13 +47,22 @@ func normRules(s string) []string {
 			continue
 		case strings.HasPrefix(l, "table ") && strings.HasSuffix(l, "{"):
 			table = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(l, "table "), "{"))
+		case block == "" && strings.HasSuffix(l, "{") && !strings.Contains(l, "elements = {"):
+			// an nft chain, set or map: its lines carry its name, so a
+			// rule is compared within its chain and ignoring the chain
+			// (the API server's Service) ignores its body too
+			block = strings.TrimSpace(strings.TrimSuffix(l, "{"))
+		case block != "" && l == "}":
+			prefix, block = block+" | ", ""
+		case block != "":
+			prefix = block + " | "
 		}
 		l = iptCounters.ReplaceAllString(l, "$1")
 		l = ruleCounter.ReplaceAllString(l, "")
 		l = nftCounter.ReplaceAllString(l, "counter")
 		l = nftHandle.ReplaceAllString(l, "")
 		for _, part := range splitElements(l) {
-			out = append(out, "["+table+"] "+part)
+			out = append(out, "["+table+"] "+prefix+part)
 		}
 	}
 	return out
@@ -109,7 +121,8 @@ func normIPSets(s string) []string {
 		case inMembers:
 			out = append(out, set+" member "+l)
 		case strings.HasPrefix(l, "Type:"), strings.HasPrefix(l, "Header:"):
-			out = append(out, set+" "+l)
+			// initval is the set's random hash seed, drawn at creation
+			out = append(out, set+" "+ipsetInitval.ReplaceAllString(l, ""))
 		}
 	}
 	return out
@@ -210,4 +223,51 @@ func minus(a, b []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// releaseDifference is a known difference between an older kube-proxy
+// release and the release the dataplane tier models.
+type releaseDifference struct {
+	beforeMinor int // applies to 1.x releases with x < beforeMinor
+	match       *regexp.Regexp
+	why         string
+}
+
+// releaseDifferences were read off v1.21.8's pkg/proxy/ipvs/proxier.go
+// (module zip): what it lacks or still has against v1.34.2.
+var releaseDifferences = []releaseDifference{
+	{22, regexp.MustCompile(`^rules: only dataplane: .*(KUBE-IPVS-FILTER|KUBE-IPVS-OUT-FILTER|KUBE-PROXY-FIREWALL|KUBE-SOURCE-RANGES-FIREWALL|KUBE-IPVS-IPS)`),
+		"kube-proxy v1.21's ipvs proxier has no firewall or IPVS access-filter chains (none in v1.21.8's proxier.go); they came later"},
+	{22, regexp.MustCompile(`^ipsets: only dataplane: KUBE-IPVS-IPS `),
+		"kube-proxy v1.21 has no KUBE-IPVS-IPS set (it came with the IPVS access filter)"},
+	{22, regexp.MustCompile(`^rules: only dataplane: \[nat\] -A KUBE-SERVICES -s 127\.0\.0\.0/8 -j RETURN$`),
+		"kube-proxy v1.21 does not exempt loopback sources in KUBE-SERVICES"},
+	{22, regexp.MustCompile(`^rules: only kube-proxy: \[nat\] (:KUBE-FIREWALL -|:KUBE-MARK-DROP -|-A KUBE-FIREWALL -j KUBE-MARK-DROP)$`),
+		"kube-proxy v1.21 still creates the nat KUBE-MARK-DROP/KUBE-FIREWALL chains, later left to the kubelet and then dropped"},
+	{22, regexp.MustCompile(`^rules: only (kube-proxy|dataplane): \[filter\] -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack (pod source |pod destination )?rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT$`),
+		"kube-proxy v1.21 accepts established forwarded traffic in two rules (pod source, pod destination); v1.34 in one"},
+}
+
+// ExplainRelease files the differences that come from version being an
+// older release than the dataplane tier's model under Explained.
+func ExplainRelease(f *scenario.Fidelity, version string) {
+	_, minor, err := k8s.MajorMinor(version)
+	if err != nil {
+		return
+	}
+	var rest []string
+	for _, d := range f.Differences {
+		explained := false
+		for _, r := range releaseDifferences {
+			if minor < r.beforeMinor && r.match.MatchString(d) {
+				f.Explained = append(f.Explained, d+": "+r.why)
+				explained = true
+				break
+			}
+		}
+		if !explained {
+			rest = append(rest, d)
+		}
+	}
+	f.Differences = append([]string{}, rest...)
 }

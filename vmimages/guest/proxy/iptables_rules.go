@@ -31,9 +31,15 @@ func hash16(s string) string {
 
 // IPTablesJumps are the jumps from the built-in chains that kube-proxy's
 // iptables mode ensures (outside its restore), as one iptables-restore
-// input that also declares its own chains. Written once at setup.
+// input that also declares its own chains, plus the empty KUBE-PROXY-CANARY
+// chains it watches in mangle, nat and filter to notice a flush of its
+// rules. Written once at setup.
 func IPTablesJumps() string {
-	return `*filter
+	return `*mangle
+:KUBE-PROXY-CANARY - [0:0]
+COMMIT
+*filter
+:KUBE-PROXY-CANARY - [0:0]
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -62,6 +68,7 @@ COMMIT
 :POSTROUTING ACCEPT [0:0]
 :KUBE-SERVICES - [0:0]
 :KUBE-POSTROUTING - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
 -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING

@@ -137,6 +137,7 @@ func (t *kubeProxyTier) fidelity() scenario.Fidelity {
 	}
 	rules, table, sets := dp.ReadBack()
 	f := kubeproxy.Compare(t.cell.ProxyMode, *t.snap, kubeproxy.Snapshot{Rules: rules, IPVS: table, IPSets: sets}, apiServerService())
+	kubeproxy.ExplainRelease(&f, t.cell.KubernetesVersion)
 	f.Endpoints = len(t.snapEps)
 	f.KubeProxy, f.Model = t.cell.KubernetesVersion, scenario.DataplaneModel
 	return f
