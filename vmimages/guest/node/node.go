@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/moby/ipvs"
@@ -110,7 +111,7 @@ func Teardown() error {
 		}
 	}
 	if _, err := sh.Path("ipset"); err == nil {
-		if _, err := sh.Run("", "ipset", "destroy"); err != nil {
+		if err := destroyIPSets(); err != nil {
 			errs = multierror.Append(errs, err)
 		}
 	}
@@ -125,4 +126,20 @@ func Teardown() error {
 		_ = netlink.AddrDel(lo, a)
 	}
 	return errs.ErrorOrNil()
+}
+
+// destroyIPSets destroys every ipset. Right after the rules that match a
+// set are flushed the kernel may still hold a reference (iptables-nft
+// releases it after an RCU grace period: seen on 5.10 as "Set cannot be
+// destroyed: it is in use by a kernel component"), so a busy set is retried
+// for up to 2 s before that counts as an error.
+func destroyIPSets() error {
+	var err error
+	for i := 0; i < 20; i++ {
+		if _, err = sh.Run("", "ipset", "destroy"); err == nil || !strings.Contains(err.Error(), "in use by a kernel component") {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
 }
