@@ -27,8 +27,8 @@ type ControlPlane struct {
 
 // Addresses of the control plane.
 const (
-	apiPort     = 6443
-	etcdClient  = "http://127.0.0.1:2379"
+	apiPort    = 6443
+	etcdClient = "http://127.0.0.1:2379"
 	// the dataplane tier's (kubeadm's default): kube-proxy 1.34's nftables
 	// mode drops traffic to unallocated ClusterIPs of exactly this range
 	serviceCIDR = node.ServiceCIDR
