@@ -173,6 +173,10 @@ func runOne(ctx context.Context, envs *envCache, j job, cells []scenario.Cell, d
 	if err != nil {
 		return "prepare-failed", fmt.Errorf("prepare: %w", err)
 	}
+	// kube-proxy tier cells carry the Kubernetes binaries (built once, cached)
+	if env, _, err = env.ForCells(ctx, cells); err != nil {
+		return "prepare-failed", fmt.Errorf("prepare: %w", err)
+	}
 	fr, path, err := env.Scenario(ctx, cells, dir)
 	if fr == nil {
 		return "no-result", err
