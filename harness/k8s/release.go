@@ -123,8 +123,7 @@ func ReadsEndpoints(version string) bool { return legacy(version) }
 
 // KubeProxyFlags are the release-specific flags beyond the tier's common ones.
 func KubeProxyFlags(version string) []string {
-	major, minor, err := MajorMinor(version)
-	if err == nil && major == 1 && minor >= 18 && minor < legacyBefore {
+	if _, minor, _ := MajorMinor(version); legacy(version) && minor >= 18 {
 		// a beta gate (default on) in 1.19-1.21, alpha in 1.18, gone in 1.25
 		return []string{"--feature-gates=EndpointSliceProxying=false"}
 	}

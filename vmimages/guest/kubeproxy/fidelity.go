@@ -3,6 +3,7 @@ package kubeproxy
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -130,24 +131,46 @@ func normIPSets(s string) []string {
 
 // explanation is a known, understood difference between the tiers.
 type explanation struct {
-	match *regexp.Regexp
-	why   string
+	// beforeMinor limits it to kube-proxy 1.x releases with x < beforeMinor
+	// (a release difference against the model); 0: every release.
+	beforeMinor int
+	match       *regexp.Regexp
+	why         string
 }
 
-// knownDifferences are the differences the dataplane tier keeps on purpose.
-// Each names why it does not change what the rollout measures.
-var knownDifferences = []explanation{
-	{regexp.MustCompile(`^ipsets: only kube-proxy: KUBE-6-|^rules: only kube-proxy: \[ip6 kube-proxy\] `),
+func (e explanation) applies(minor int) bool { return e.beforeMinor == 0 || minor < e.beforeMinor }
+
+// explanations are the differences the dataplane tier keeps on purpose,
+// each with why it does not change what the rollout measures, and the
+// release differences read off v1.21.8's pkg/proxy/ipvs/proxier.go (module
+// zip): what it lacks or still has against the v1.34.2 model.
+var explanations = []explanation{
+	{0, regexp.MustCompile(`^ipsets: only kube-proxy: KUBE-6-|^rules: only kube-proxy: \[ip6 kube-proxy\] `),
 		"kube-proxy also runs an IPv6 proxier (the guest has IPv6 and ip6tables) and creates its IPv6 sets and tables; " +
 			"the scenario's Service and clients are IPv4-only, so the dataplane tier programs IPv4 only"},
+	{22, regexp.MustCompile(`^rules: only dataplane: .*(KUBE-IPVS-FILTER|KUBE-IPVS-OUT-FILTER|KUBE-PROXY-FIREWALL|KUBE-SOURCE-RANGES-FIREWALL|KUBE-IPVS-IPS)`),
+		"kube-proxy v1.21's ipvs proxier has no firewall or IPVS access-filter chains (none in v1.21.8's proxier.go); they came later"},
+	{22, regexp.MustCompile(`^ipsets: only dataplane: KUBE-IPVS-IPS `),
+		"kube-proxy v1.21 has no KUBE-IPVS-IPS set (it came with the IPVS access filter)"},
+	{22, regexp.MustCompile(`^rules: only dataplane: \[nat\] -A KUBE-SERVICES -s 127\.0\.0\.0/8 -j RETURN$`),
+		"kube-proxy v1.21 does not exempt loopback sources in KUBE-SERVICES"},
+	{22, regexp.MustCompile(`^rules: only kube-proxy: \[nat\] (:KUBE-FIREWALL -|:KUBE-MARK-DROP -|-A KUBE-FIREWALL -j KUBE-MARK-DROP)$`),
+		"kube-proxy v1.21 still creates the nat KUBE-MARK-DROP/KUBE-FIREWALL chains, later left to the kubelet and then dropped"},
+	{22, regexp.MustCompile(`^rules: only (kube-proxy|dataplane): \[filter\] -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack (pod source |pod destination )?rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT$`),
+		"kube-proxy v1.21 accepts established forwarded traffic in two rules (pod source, pod destination); v1.34 in one"},
 }
 
-// Compare reports every difference between what kube-proxy programmed and
-// what the dataplane tier programmed, after normalising counters, handles,
-// ordering and history-dependent fields. Lines containing any of ignore
-// (the API server's own Service) are left out and counted.
-func Compare(mode string, kubeProxy, dataplane Snapshot, ignore []string) scenario.Fidelity {
+// Compare reports every difference between what kube-proxy <version>
+// programmed and what the dataplane tier programmed, after normalising
+// counters, handles, ordering and history-dependent fields. Lines
+// containing any of ignore (the API server's own Service) are left out and
+// counted; differences with a known cause for that release are explained.
+func Compare(mode, version string, kubeProxy, dataplane Snapshot, ignore []string) scenario.Fidelity {
 	f := scenario.Fidelity{Mode: mode, Compared: map[string]int{}, Differences: []string{}}
+	minor := math.MaxInt // an unparsable release is held to the model
+	if _, m, err := k8s.MajorMinor(version); err == nil {
+		minor = m
+	}
 	dumps := []struct {
 		name string
 		norm func(string) []string
@@ -172,19 +195,20 @@ func Compare(mode string, kubeProxy, dataplane Snapshot, ignore []string) scenar
 		f.Ignored += ia
 		f.Compared[d.name] = len(a)
 		for _, l := range minus(a, b) {
-			addDifference(&f, fmt.Sprintf("%s: only kube-proxy: %s", d.name, l))
+			addDifference(&f, fmt.Sprintf("%s: only kube-proxy: %s", d.name, l), minor)
 		}
 		for _, l := range minus(b, a) {
-			addDifference(&f, fmt.Sprintf("%s: only dataplane: %s", d.name, l))
+			addDifference(&f, fmt.Sprintf("%s: only dataplane: %s", d.name, l), minor)
 		}
 	}
 	return f
 }
 
-// addDifference files d under Explained when a known cause matches it.
-func addDifference(f *scenario.Fidelity, d string) {
-	for _, e := range knownDifferences {
-		if e.match.MatchString(d) {
+// addDifference files d under Explained when a known cause for kube-proxy
+// 1.<minor> matches it.
+func addDifference(f *scenario.Fidelity, d string, minor int) {
+	for _, e := range explanations {
+		if e.applies(minor) && e.match.MatchString(d) {
 			f.Explained = append(f.Explained, d+": "+e.why)
 			return
 		}
@@ -223,51 +247,4 @@ func minus(a, b []string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// releaseDifference is a known difference between an older kube-proxy
-// release and the release the dataplane tier models.
-type releaseDifference struct {
-	beforeMinor int // applies to 1.x releases with x < beforeMinor
-	match       *regexp.Regexp
-	why         string
-}
-
-// releaseDifferences were read off v1.21.8's pkg/proxy/ipvs/proxier.go
-// (module zip): what it lacks or still has against v1.34.2.
-var releaseDifferences = []releaseDifference{
-	{22, regexp.MustCompile(`^rules: only dataplane: .*(KUBE-IPVS-FILTER|KUBE-IPVS-OUT-FILTER|KUBE-PROXY-FIREWALL|KUBE-SOURCE-RANGES-FIREWALL|KUBE-IPVS-IPS)`),
-		"kube-proxy v1.21's ipvs proxier has no firewall or IPVS access-filter chains (none in v1.21.8's proxier.go); they came later"},
-	{22, regexp.MustCompile(`^ipsets: only dataplane: KUBE-IPVS-IPS `),
-		"kube-proxy v1.21 has no KUBE-IPVS-IPS set (it came with the IPVS access filter)"},
-	{22, regexp.MustCompile(`^rules: only dataplane: \[nat\] -A KUBE-SERVICES -s 127\.0\.0\.0/8 -j RETURN$`),
-		"kube-proxy v1.21 does not exempt loopback sources in KUBE-SERVICES"},
-	{22, regexp.MustCompile(`^rules: only kube-proxy: \[nat\] (:KUBE-FIREWALL -|:KUBE-MARK-DROP -|-A KUBE-FIREWALL -j KUBE-MARK-DROP)$`),
-		"kube-proxy v1.21 still creates the nat KUBE-MARK-DROP/KUBE-FIREWALL chains, later left to the kubelet and then dropped"},
-	{22, regexp.MustCompile(`^rules: only (kube-proxy|dataplane): \[filter\] -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack (pod source |pod destination )?rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT$`),
-		"kube-proxy v1.21 accepts established forwarded traffic in two rules (pod source, pod destination); v1.34 in one"},
-}
-
-// ExplainRelease files the differences that come from version being an
-// older release than the dataplane tier's model under Explained.
-func ExplainRelease(f *scenario.Fidelity, version string) {
-	_, minor, err := k8s.MajorMinor(version)
-	if err != nil {
-		return
-	}
-	var rest []string
-	for _, d := range f.Differences {
-		explained := false
-		for _, r := range releaseDifferences {
-			if minor < r.beforeMinor && r.match.MatchString(d) {
-				f.Explained = append(f.Explained, d+": "+r.why)
-				explained = true
-				break
-			}
-		}
-		if !explained {
-			rest = append(rest, d)
-		}
-	}
-	f.Differences = append([]string{}, rest...)
 }

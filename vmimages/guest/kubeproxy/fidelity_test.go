@@ -66,7 +66,7 @@ Members:
 
 func TestCompareIgnoresCountersOrderAndTheAPIServerService(t *testing.T) {
 	ignore := []string{"10.96.0.1,", "10.96.0.1:", "10.96.0.1/32", "192.168.0.2:6443"}
-	f := Compare(scenario.ModeIPVS, Snapshot{kpSave, kpIPVS, kpSets}, Snapshot{dpSave, dpIPVS, dpSets}, ignore)
+	f := Compare(scenario.ModeIPVS, "v1.34.2", Snapshot{kpSave, kpIPVS, kpSets}, Snapshot{dpSave, dpIPVS, dpSets}, ignore)
 	want := []string{
 		"ipvs: only kube-proxy: TCP 10.96.0.10:80 rr -> 10.244.0.3:8080 Masq 0",
 		"ipvs: only dataplane: TCP 10.96.0.10:80 rr -> 10.244.0.3:8080 Masq 1",
@@ -86,7 +86,7 @@ func TestCompareIgnoresCountersOrderAndTheAPIServerService(t *testing.T) {
 func TestCompareNFTElementsInAnyOrder(t *testing.T) {
 	a := "table ip kube-proxy {\n\tmap service-ips {\n\t\telements = { 10.96.0.10 . tcp . 80 : goto svc-a, 10.96.0.1 . tcp . 443 : goto svc-k }\n\t}\n\tchain x {\n\t\tcounter packets 4 bytes 240 jump y # handle 7\n\t}\n}\n"
 	b := "table ip kube-proxy {\n\tmap service-ips {\n\t\telements = { 10.96.0.10 . tcp . 80 : goto svc-a }\n\t}\n\tchain x {\n\t\tcounter packets 0 bytes 0 jump y\n\t}\n}\n"
-	f := Compare(scenario.ModeNFTables, Snapshot{Rules: a}, Snapshot{Rules: b}, []string{"10.96.0.1 "})
+	f := Compare(scenario.ModeNFTables, "v1.34.2", Snapshot{Rules: a}, Snapshot{Rules: b}, []string{"10.96.0.1 "})
 	if len(f.Differences) != 0 || f.Ignored != 1 {
 		t.Errorf("differences %v ignored %d", f.Differences, f.Ignored)
 	}
@@ -114,7 +114,7 @@ func TestCompareFilesKnownDifferencesAsExplained(t *testing.T) {
 	kp := "Name: KUBE-6-CLUSTER-IP\nType: hash:ip,port\nHeader: family inet6 hashsize 1024 maxelem 65536\n" +
 		"Name: KUBE-IPVS-IPS\nType: hash:ip\nMembers:\n10.96.0.1\n10.96.0.10\n"
 	dp := "Name: KUBE-IPVS-IPS\nType: hash:ip\nMembers:\n10.96.0.10\n"
-	f := Compare(scenario.ModeIPVS, Snapshot{IPSets: kp}, Snapshot{IPSets: dp}, []string{"10.96.0.1 "})
+	f := Compare(scenario.ModeIPVS, "v1.34.2", Snapshot{IPSets: kp}, Snapshot{IPSets: dp}, []string{"10.96.0.1 "})
 	if len(f.Differences) != 0 {
 		t.Errorf("unexplained: %v", f.Differences)
 	}
@@ -125,7 +125,7 @@ func TestCompareFilesKnownDifferencesAsExplained(t *testing.T) {
 		t.Errorf("the API server's VIP ending a line was not ignored (%d)", f.Ignored)
 	}
 	// an unknown difference stays unexplained
-	f = Compare(scenario.ModeIPVS, Snapshot{IPSets: "Name: KUBE-NEW\nType: hash:ip\n"}, Snapshot{}, nil)
+	f = Compare(scenario.ModeIPVS, "v1.34.2", Snapshot{IPSets: "Name: KUBE-NEW\nType: hash:ip\n"}, Snapshot{}, nil)
 	if len(f.Differences) != 1 || len(f.Explained) != 0 {
 		t.Errorf("differences %v explained %v", f.Differences, f.Explained)
 	}
@@ -136,11 +136,11 @@ func TestCompareFilesKnownDifferencesAsExplained(t *testing.T) {
 func TestCompareKeepsNFTTablesApart(t *testing.T) {
 	kp := "table ip kube-proxy {\n\tchain services {\n\t}\n}\ntable ip6 kube-proxy {\n\tchain services {\n\t}\n}\n"
 	dp := "table ip kube-proxy {\n\tchain services {\n\t}\n}\n"
-	f := Compare(scenario.ModeNFTables, Snapshot{Rules: kp}, Snapshot{Rules: dp}, nil)
+	f := Compare(scenario.ModeNFTables, "v1.34.2", Snapshot{Rules: kp}, Snapshot{Rules: dp}, nil)
 	if len(f.Differences) != 0 || len(f.Explained) != 4 {
 		t.Errorf("differences %v explained %v", f.Differences, f.Explained)
 	}
-	f = Compare(scenario.ModeNFTables, Snapshot{Rules: kp}, Snapshot{Rules: ""}, nil)
+	f = Compare(scenario.ModeNFTables, "v1.34.2", Snapshot{Rules: kp}, Snapshot{Rules: ""}, nil)
 	if len(f.Differences) != 4 || !strings.HasPrefix(f.Differences[0], "rules: only kube-proxy: [ip kube-proxy] ") {
 		t.Errorf("differences %v", f.Differences)
 	}
@@ -148,7 +148,7 @@ func TestCompareKeepsNFTTablesApart(t *testing.T) {
 
 // Measured on 5.10-revert-C: what v1.21.8 programs differently from the
 // v1.34.2 model is explained for v1.21 and stays unexplained for v1.34.
-func TestExplainReleaseOnlyForOlderReleases(t *testing.T) {
+func TestReleaseDifferencesOnlyForOlderReleases(t *testing.T) {
 	diffs := []string{
 		`rules: only dataplane: [filter] :KUBE-IPVS-FILTER -`,
 		`rules: only dataplane: [nat] -A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN`,
@@ -157,13 +157,18 @@ func TestExplainReleaseOnlyForOlderReleases(t *testing.T) {
 		`ipsets: only dataplane: KUBE-IPVS-IPS member 10.96.0.10`,
 		`rules: only kube-proxy: [nat] -A KUBE-SERVICES -j SOMETHING-NEW`,
 	}
-	old := scenario.Fidelity{Differences: append([]string{}, diffs...)}
-	ExplainRelease(&old, "v1.21.8")
+	file := func(minor int) scenario.Fidelity {
+		var f scenario.Fidelity
+		for _, d := range diffs {
+			addDifference(&f, d, minor)
+		}
+		return f
+	}
+	old := file(21)
 	if len(old.Differences) != 1 || old.Differences[0] != diffs[5] || len(old.Explained) != 5 {
 		t.Errorf("v1.21.8: unexplained %v, explained %d", old.Differences, len(old.Explained))
 	}
-	cur := scenario.Fidelity{Differences: append([]string{}, diffs...)}
-	ExplainRelease(&cur, "v1.34.2")
+	cur := file(34)
 	if len(cur.Differences) != len(diffs) || len(cur.Explained) != 0 {
 		t.Errorf("v1.34.2 must keep every difference: %v", cur.Differences)
 	}
@@ -174,13 +179,24 @@ func TestExplainReleaseOnlyForOlderReleases(t *testing.T) {
 func TestCompareIgnoresAnNFTChainWithItsBody(t *testing.T) {
 	kp := "table ip kube-proxy {\n\tchain endpoint-6ZNVLG73-default/kubernetes/tcp/https__192.168.0.2/6443 {\n\t\tip saddr 192.168.0.2 jump mark-for-masquerade\n\t\tmeta l4proto tcp dnat to 192.168.0.2:6443\n\t}\n\tchain x {\n\t\tjump y\n\t}\n}\n"
 	dp := "table ip kube-proxy {\n\tchain x {\n\t\tjump y\n\t}\n}\n"
-	f := Compare(scenario.ModeNFTables, Snapshot{Rules: kp}, Snapshot{Rules: dp}, []string{"default/kubernetes/"})
+	f := Compare(scenario.ModeNFTables, "v1.34.2", Snapshot{Rules: kp}, Snapshot{Rules: dp}, []string{"default/kubernetes/"})
 	if len(f.Differences) != 0 || f.Ignored != 4 {
 		t.Errorf("differences %v ignored %d", f.Differences, f.Ignored)
 	}
 	// the same rule in another chain is a difference
-	f = Compare(scenario.ModeNFTables, Snapshot{Rules: dp}, Snapshot{Rules: strings.ReplaceAll(dp, "chain x", "chain z")}, nil)
+	f = Compare(scenario.ModeNFTables, "v1.34.2", Snapshot{Rules: dp}, Snapshot{Rules: strings.ReplaceAll(dp, "chain x", "chain z")}, nil)
 	if len(f.Differences) != 6 {
 		t.Errorf("rules compared across chains: %v", f.Differences)
+	}
+}
+
+// Compare passes the release through: v1.21.8 lacks KUBE-IPVS-IPS, v1.34.2 must have it.
+func TestCompareExplainsByRelease(t *testing.T) {
+	dp := Snapshot{IPSets: "Name: KUBE-IPVS-IPS\nType: hash:ip\n"}
+	if f := Compare(scenario.ModeIPVS, "v1.21.8", Snapshot{}, dp, nil); len(f.Differences) != 0 || len(f.Explained) != 1 {
+		t.Errorf("v1.21.8: %v / %v", f.Differences, f.Explained)
+	}
+	if f := Compare(scenario.ModeIPVS, "v1.34.2", Snapshot{}, dp, nil); len(f.Differences) != 1 {
+		t.Errorf("v1.34.2: %v", f.Differences)
 	}
 }

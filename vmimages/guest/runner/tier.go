@@ -136,8 +136,7 @@ func (t *kubeProxyTier) fidelity() scenario.Fidelity {
 		return fail(fmt.Errorf("dataplane endpoints: %w", err))
 	}
 	rules, table, sets := dp.ReadBack()
-	f := kubeproxy.Compare(t.cell.ProxyMode, *t.snap, kubeproxy.Snapshot{Rules: rules, IPVS: table, IPSets: sets}, apiServerService())
-	kubeproxy.ExplainRelease(&f, t.cell.KubernetesVersion)
+	f := kubeproxy.Compare(t.cell.ProxyMode, t.cell.KubernetesVersion, *t.snap, kubeproxy.Snapshot{Rules: rules, IPVS: table, IPSets: sets}, apiServerService())
 	f.Endpoints = len(t.snapEps)
 	f.KubeProxy, f.Model = t.cell.KubernetesVersion, scenario.DataplaneModel
 	return f
