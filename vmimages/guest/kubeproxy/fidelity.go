@@ -204,6 +204,13 @@ func Compare(mode, version string, kubeProxy, dataplane Snapshot, ignore []strin
 	return f
 }
 
+// Settled reports two read-backs of the same proxy as equal after the
+// normalisation Compare uses (counters, handles and order do not count).
+func Settled(mode string, a, b Snapshot) bool {
+	f := Compare(mode, scenario.DataplaneModel, a, b, nil)
+	return len(f.Differences) == 0 && len(f.Explained) == 0
+}
+
 // addDifference files d under Explained when a known cause for kube-proxy
 // 1.<minor> matches it.
 func addDifference(f *scenario.Fidelity, d string, minor int) {

@@ -200,3 +200,15 @@ func TestCompareExplainsByRelease(t *testing.T) {
 		t.Errorf("v1.34.2: %v", f.Differences)
 	}
 }
+
+func TestSettledIgnoresCountersNotMembers(t *testing.T) {
+	a := Snapshot{Rules: kpSave, IPVS: kpIPVS, IPSets: kpSets}
+	b := Snapshot{Rules: strings.ReplaceAll(kpSave, "[5:300]", "[9:540]"), IPVS: strings.ReplaceAll(kpIPVS, "5          17", "6          18"), IPSets: kpSets}
+	if !Settled(scenario.ModeIPVS, a, b) {
+		t.Error("counters alone made a read-back unsettled")
+	}
+	b.IPSets = strings.ReplaceAll(kpSets, "10.96.0.1,tcp:443\n", "")
+	if Settled(scenario.ModeIPVS, a, b) {
+		t.Error("a missing set member counted as settled")
+	}
+}

@@ -72,12 +72,34 @@ func (t *kubeProxyTier) SetEndpoints(eps []proxy.Endpoint) error {
 // ReadBack keeps the first dump (the runner reads back right after the
 // initial endpoints) for the fidelity check.
 func (t *kubeProxyTier) ReadBack() (string, string, string) {
-	rules, table, sets := t.Programmer.ReadBack()
 	if t.snap == nil {
-		t.snap = &kubeproxy.Snapshot{Rules: rules, IPVS: table, IPSets: sets}
+		t.snap = t.settledReadBack()
 		t.snapEps = append([]proxy.Endpoint(nil), t.lastEps...)
+		return t.snap.Rules, t.snap.IPVS, t.snap.IPSets
 	}
-	return rules, table, sets
+	return t.Programmer.ReadBack()
+}
+
+// settledReadBack waits (up to 10 s) until two read-backs 300 ms apart are
+// equal once normalised: kube-proxy writes IPVS servers before it syncs its
+// ipsets, so the moment the IPVS table shows the endpoints can fall inside
+// a sync (seen on 6.1: KUBE-LOOP-BACK one member short).
+func (t *kubeProxyTier) settledReadBack() *kubeproxy.Snapshot {
+	read := func() kubeproxy.Snapshot {
+		rules, table, sets := t.Programmer.ReadBack()
+		return kubeproxy.Snapshot{Rules: rules, IPVS: table, IPSets: sets}
+	}
+	prev := read()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		cur := read()
+		if kubeproxy.Settled(t.cell.ProxyMode, prev, cur) {
+			return &cur
+		}
+		prev = cur
+	}
+	t.emit.Logf("cell %s: kube-proxy's rules still changing after 10 s; comparing the last read-back", t.cell.Name)
+	return &prev
 }
 
 // Close stops kube-proxy and the control plane, records what was in effect
