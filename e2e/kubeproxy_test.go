@@ -11,7 +11,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/harness/results"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // kubeProxyTierWanted: the tier builds Kubernetes from source (minutes), so

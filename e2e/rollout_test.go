@@ -13,7 +13,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/results"
 	"github.com/rolloutlab/rolloutlab/harness/run"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // rolloutCells are the cells the rollout specs drive: $CELLS (the same

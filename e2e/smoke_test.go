@@ -7,13 +7,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
 	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
-func execInGuest(ctx SpecContext, script string) *protocol.ExecResult {
-	res, err := env.Boot(ctx, protocol.Request{Mode: protocol.ModeExec, Command: []string{script}}, run.BootOptions{OutDir: bootDir()})
+func execInGuest(ctx SpecContext, script string) *wire.ExecResult {
+	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: []string{script}}, run.BootOptions{OutDir: bootDir()})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(res.Exec).NotTo(BeNil(), "guest sent no exec result")
 	GinkgoWriter.Printf("--- stdout\n%s--- stderr\n%s", res.Exec.Stdout, res.Exec.Stderr)
@@ -22,7 +22,7 @@ func execInGuest(ctx SpecContext, script string) *protocol.ExecResult {
 
 var _ = Describe("smoke", Label("smoke"), func() {
 	It("boots exactly the requested kernel and reports the accelerator it really used", func(ctx SpecContext) {
-		res, err := env.Boot(ctx, protocol.Request{Mode: protocol.ModeProbe}, run.BootOptions{OutDir: bootDir()})
+		res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeProbe}, run.BootOptions{OutDir: bootDir()})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Facts.KernelRelease).To(Equal(env.Kernel.UnameR), "guest runs a different kernel than requested")
 		if env.Accel == qemu.AccelKVM {

@@ -8,7 +8,7 @@ package k8s
 import (
 	"fmt"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"strconv"
 	"strings"
 )

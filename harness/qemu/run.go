@@ -13,20 +13,20 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // Watch bounds a guest's run and receives its control messages.
 type Watch struct {
 	BootTimeout time.Duration // until the agent's hello
 	Timeout     time.Duration // whole run
-	OnMessage   func(protocol.Message)
+	OnMessage   func(wire.Message)
 }
 
 // Outcome is what a guest run produced, whatever the verdict.
 type Outcome struct {
-	Messages []protocol.Message
-	Hello    *protocol.Message
+	Messages []wire.Message
+	Hello    *wire.Message
 	Done     bool
 	Wall     time.Duration
 	// BootToHello is host-measured: QEMU start until the hello message.
@@ -89,20 +89,20 @@ func Run(ctx context.Context, cfg Config, w Watch) (*Outcome, error) {
 		// The agent falls back to the console when ttyS1 is unusable, so
 		// framed lines are taken from both.
 		for _, line := range append(ctl.lines(), conLines...) {
-			m, ok, err := protocol.Decode(line)
+			m, ok, err := wire.Decode(line)
 			if !ok {
 				continue
 			}
 			if err != nil {
-				m = protocol.Message{Kind: protocol.KindLog, Time: time.Now(), Text: "undecodable control line: " + err.Error()}
+				m = wire.Message{Kind: wire.KindLog, Time: time.Now(), Text: "undecodable control line: " + err.Error()}
 			}
 			out.Messages = append(out.Messages, m)
 			switch m.Kind {
-			case protocol.KindHello:
+			case wire.KindHello:
 				mm := m
 				out.Hello = &mm
 				out.BootToHello = time.Since(start)
-			case protocol.KindDone:
+			case wire.KindDone:
 				out.Done = true
 			}
 			if w.OnMessage != nil {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Key names a matrix entry: one cell of one kernel in one tier.

@@ -20,7 +20,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // HeatmapName is the matrix heat map's file name in ChartsDir.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Expectation is what the IPVS code a kernel carries predicts for a cell.

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 func cellResult(t *testing.T, spec string, sysctls map[string]string) *scenario.CellResult {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // fixture describes one synthetic cell: staleShare of the requests after

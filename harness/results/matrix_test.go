@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 var day = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)

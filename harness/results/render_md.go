@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // RenderMarkdown is matrix.md: GitHub Markdown, kernels as rows ordered by

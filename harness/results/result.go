@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // Format names this file layout; bump it on incompatible changes.
@@ -31,19 +31,19 @@ const (
 
 // File is one boot's results (one kernel, several cells).
 type File struct {
-	Format    string         `json:"format"`
-	Tier      string         `json:"tier"` // dataplane | kube-proxy | kind
-	Status    string         `json:"status"`
-	Error     string         `json:"error,omitempty"`
-	StartedAt time.Time      `json:"started_at"`
-	WallSec   float64        `json:"wall_seconds"`
-	Kernel    KernelInfo     `json:"kernel"`
-	Image     ImageInfo      `json:"image"`
-	Harness   HarnessInfo    `json:"harness"`
-	QEMU      QEMUInfo       `json:"qemu"`
-	Host      HostInfo       `json:"host"`
-	Facts     protocol.Facts `json:"guest"`
-	Cells     []Cell         `json:"cells"`
+	Format    string      `json:"format"`
+	Tier      string      `json:"tier"` // dataplane | kube-proxy | kind
+	Status    string      `json:"status"`
+	Error     string      `json:"error,omitempty"`
+	StartedAt time.Time   `json:"started_at"`
+	WallSec   float64     `json:"wall_seconds"`
+	Kernel    KernelInfo  `json:"kernel"`
+	Image     ImageInfo   `json:"image"`
+	Harness   HarnessInfo `json:"harness"`
+	QEMU      QEMUInfo    `json:"qemu"`
+	Host      HostInfo    `json:"host"`
+	Facts     wire.Facts  `json:"guest"`
+	Cells     []Cell      `json:"cells"`
 }
 
 // KernelInfo is the kernel's provenance.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Verdict values of one cell (KernelCI's vocabulary where it fits).

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 func TestJudgeMateriality(t *testing.T) {

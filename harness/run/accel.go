@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // accelVerdict is cached per host boot: a reboot or a new QEMU may change
@@ -64,7 +64,7 @@ func probeKVM(ctx context.Context, env *Env) accelVerdict {
 	defer os.RemoveAll(dir)
 	probe := *env
 	probe.Accel = qemu.AccelKVM
-	res, err := probe.Boot(ctx, protocol.Request{Mode: protocol.ModeProbe}, BootOptions{OutDir: dir, BootTimeout: 20 * time.Second, Timeout: 30 * time.Second})
+	res, err := probe.Boot(ctx, wire.Request{Mode: wire.ModeProbe}, BootOptions{OutDir: dir, BootTimeout: 20 * time.Second, Timeout: 30 * time.Second})
 	switch {
 	case err != nil && errors.Is(ctx.Err(), context.Canceled):
 		return accelVerdict{qemu.AccelTCG, "TCG: KVM probe interrupted"}

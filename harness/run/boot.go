@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/image"
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // BootOptions control one guest.
@@ -27,11 +27,11 @@ type BootOptions struct {
 
 // Result is what one boot produced.
 type Result struct {
-	Facts      protocol.Facts
-	Exec       *protocol.ExecResult
+	Facts      wire.Facts
+	Exec       *wire.ExecResult
 	Cells      []CellMessage
 	Files      map[string][]byte
-	Errors     []protocol.GuestError
+	Errors     []wire.GuestError
 	Outcome    *qemu.Outcome
 	ConsoleLog string
 	Accel      qemu.Accel
@@ -44,12 +44,12 @@ type CellMessage struct {
 }
 
 // GuestFailed wraps the first typed error the agent reported.
-type GuestFailed struct{ Err protocol.GuestError }
+type GuestFailed struct{ Err wire.GuestError }
 
 func (e *GuestFailed) Error() string { return e.Err.Error() }
 
 // Boot runs req in a fresh guest.
-func (env *Env) Boot(ctx context.Context, req protocol.Request, o BootOptions) (*Result, error) {
+func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Result, error) {
 	if o.OutDir == "" {
 		return nil, fmt.Errorf("boot needs an output directory")
 	}
@@ -72,7 +72,7 @@ func (env *Env) Boot(ctx context.Context, req protocol.Request, o BootOptions) (
 	if req.Deadline == 0 && o.Timeout > 0 {
 		// The agent gives up a little before the host watchdog would, so a
 		// slow scenario is reported as a timeout with partial results.
-		req.Deadline = protocol.Duration(o.Timeout - o.BootTimeout/2)
+		req.Deadline = wire.Duration(o.Timeout - o.BootTimeout/2)
 	}
 	initrd, err := env.writeInitrd(req, o.OutDir)
 	if err != nil {
@@ -98,7 +98,7 @@ func (env *Env) Boot(ctx context.Context, req protocol.Request, o BootOptions) (
 	res := &Result{Files: map[string][]byte{}, ConsoleLog: cfg.ConsoleLog, Accel: env.Accel}
 	out, runErr := qemu.Run(ctx, cfg, qemu.Watch{
 		BootTimeout: o.BootTimeout, Timeout: o.Timeout,
-		OnMessage: func(m protocol.Message) { env.collect(res, m) },
+		OnMessage: func(m wire.Message) { env.collect(res, m) },
 	})
 	res.Outcome = out
 	// The initrd is the cached image, modules and request concatenated:
@@ -114,44 +114,44 @@ func (env *Env) Boot(ctx context.Context, req protocol.Request, o BootOptions) (
 }
 
 // collect files each control message into the result as it arrives.
-func (env *Env) collect(res *Result, m protocol.Message) {
+func (env *Env) collect(res *Result, m wire.Message) {
 	var err error
 	switch m.Kind {
-	case protocol.KindHello:
+	case wire.KindHello:
 		err = json.Unmarshal(m.Data, &res.Facts)
 		fmt.Fprintf(env.progress, "    guest up: kernel %s, %s, agent after %s\n", res.Facts.KernelRelease, res.Facts.Clocksource, time.Duration(res.Facts.BootToAgent).Round(time.Millisecond))
-	case protocol.KindLog:
+	case wire.KindLog:
 		fmt.Fprintf(env.progress, "    guest: %s\n", m.Text)
-	case protocol.KindExecResult:
-		res.Exec = &protocol.ExecResult{}
+	case wire.KindExecResult:
+		res.Exec = &wire.ExecResult{}
 		err = json.Unmarshal(m.Data, res.Exec)
-	case protocol.KindCellResult:
+	case wire.KindCellResult:
 		res.Cells = append(res.Cells, CellMessage{Name: m.Name, Result: m.Data})
-	case protocol.KindFile:
+	case wire.KindFile:
 		var b []byte
 		if err = json.Unmarshal(m.Data, &b); err == nil {
 			res.Files[m.Name] = b
 		}
-	case protocol.KindError:
-		var ge protocol.GuestError
+	case wire.KindError:
+		var ge wire.GuestError
 		if err = json.Unmarshal(m.Data, &ge); err == nil {
 			res.Errors = append(res.Errors, ge)
 			fmt.Fprintf(env.progress, "    guest error: %s\n", ge.Error())
 		}
 	}
 	if err != nil {
-		res.Errors = append(res.Errors, protocol.GuestError{Kind: protocol.ErrHarness, Op: "decode " + string(m.Kind), Message: err.Error()})
+		res.Errors = append(res.Errors, wire.GuestError{Kind: wire.ErrHarness, Op: "decode " + string(m.Kind), Message: err.Error()})
 	}
 }
 
 // writeInitrd concatenates base image + kernel modules + request, which
 // Linux unpacks in order into one rootfs.
-func (env *Env) writeInitrd(req protocol.Request, dir string) (string, error) {
+func (env *Env) writeInitrd(req wire.Request, dir string) (string, error) {
 	reqJSON, err := json.Marshal(req)
 	if err != nil {
 		return "", err
 	}
-	reqArchive, err := image.RequestArchive(map[string][]byte{protocol.RequestPath: reqJSON})
+	reqArchive, err := image.RequestArchive(map[string][]byte{wire.RequestPath: reqJSON})
 	if err != nil {
 		return "", err
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/k8s"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // KubeProxyMemoryMiB is the least guest memory for the kube-proxy tier:

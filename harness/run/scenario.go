@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
 	"github.com/rolloutlab/rolloutlab/harness/results"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // Scenario boots one guest that runs cells in order and writes the result
@@ -37,7 +37,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 	// Each cell runs ~20-40 s under TCG; give the whole boot room for all.
 	t := qemu.TimeoutsFor(env.Accel)
 	perCell := time.Duration(t.Scale * float64(60*time.Second))
-	res, bootErr := env.Boot(ctx, protocol.Request{Mode: protocol.ModeScenario, Cells: cellsJSON}, BootOptions{
+	res, bootErr := env.Boot(ctx, wire.Request{Mode: wire.ModeScenario, Cells: cellsJSON}, BootOptions{
 		OutDir: filepath.Join(outDir, "boot"),
 		Timeout: time.Duration(t.Boot*float64(time.Second)) + perCell*time.Duration(len(cells)+1) +
 			time.Duration(t.Scale*float64(controlPlaneAllowance(cells))),
@@ -119,7 +119,7 @@ func statusOf(err error) (string, string) {
 	case errors.As(err, &be), errors.As(err, &he):
 		return results.StatusBootError, err.Error()
 	case errors.As(err, &gf):
-		if gf.Err.Kind == protocol.ErrKernel {
+		if gf.Err.Kind == wire.ErrKernel {
 			return results.StatusBootError, err.Error()
 		}
 		return results.StatusGuestError, err.Error()

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // control writes framed messages to the host. It prefers the dedicated
@@ -21,14 +21,14 @@ type control struct {
 }
 
 func openControl() *control {
-	f, err := os.OpenFile(protocol.ControlDevice, os.O_WRONLY|unix.O_NOCTTY, 0)
+	f, err := os.OpenFile(wire.ControlDevice, os.O_WRONLY|unix.O_NOCTTY, 0)
 	if err == nil {
 		if err := makeRaw(f); err == nil {
 			return &control{out: f}
 		}
 		f.Close()
 	}
-	fmt.Fprintf(os.Stderr, "agent: control port %s unusable (%v); using the console\n", protocol.ControlDevice, err)
+	fmt.Fprintf(os.Stderr, "agent: control port %s unusable (%v); using the console\n", wire.ControlDevice, err)
 	return &control{out: os.Stdout}
 }
 
@@ -47,8 +47,8 @@ func makeRaw(f *os.File) error {
 	return unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
 }
 
-func (c *control) send(kind protocol.Kind, name string, data any) error {
-	m := protocol.Message{Kind: kind, Time: time.Now(), Name: name}
+func (c *control) send(kind wire.Kind, name string, data any) error {
+	m := wire.Message{Kind: kind, Time: time.Now(), Name: name}
 	if data != nil {
 		b, err := json.Marshal(data)
 		if err != nil {
@@ -59,8 +59,8 @@ func (c *control) send(kind protocol.Kind, name string, data any) error {
 	return c.write(m)
 }
 
-func (c *control) write(m protocol.Message) error {
-	line, err := protocol.Encode(m)
+func (c *control) write(m wire.Message) error {
+	line, err := wire.Encode(m)
 	if err != nil {
 		return err
 	}
@@ -72,19 +72,19 @@ func (c *control) write(m protocol.Message) error {
 
 // Logf implements the scenario runner's Emitter: progress lines for the user.
 func (c *control) Logf(format string, args ...any) {
-	_ = c.write(protocol.Message{Kind: protocol.KindLog, Time: time.Now(), Text: fmt.Sprintf(format, args...)})
+	_ = c.write(wire.Message{Kind: wire.KindLog, Time: time.Now(), Text: fmt.Sprintf(format, args...)})
 }
 
 // Result sends one scenario cell's result.
 func (c *control) Result(name string, v any) error {
-	return c.send(protocol.KindCellResult, name, v)
+	return c.send(wire.KindCellResult, name, v)
 }
 
 // File sends a named blob (JSON encodes []byte as base64).
 func (c *control) File(name string, data []byte) error {
-	return c.send(protocol.KindFile, name, data)
+	return c.send(wire.KindFile, name, data)
 }
 
-func (c *control) fail(kind protocol.ErrorKind, op string, err error) {
-	_ = c.send(protocol.KindError, "", &protocol.GuestError{Kind: kind, Op: op, Message: err.Error()})
+func (c *control) fail(kind wire.ErrorKind, op string, err error) {
+	_ = c.send(wire.KindError, "", &wire.GuestError{Kind: kind, Op: op, Message: err.Error()})
 }

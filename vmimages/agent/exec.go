@@ -9,7 +9,7 @@ import (
 	"os/exec"
 	"syscall"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // guestEnv is the environment for commands in the guest: PATH covers both
@@ -19,7 +19,7 @@ var guestEnv = []string{
 	"HOME=/root", "TERM=linux", "LANG=C",
 }
 
-func execCommand(ctx context.Context, argv []string) (*protocol.ExecResult, error) {
+func execCommand(ctx context.Context, argv []string) (*wire.ExecResult, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("exec mode needs a command")
 	}
@@ -31,7 +31,7 @@ func execCommand(ctx context.Context, argv []string) (*protocol.ExecResult, erro
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	res := &protocol.ExecResult{Stdout: stdout.String(), Stderr: stderr.String()}
+	res := &wire.ExecResult{Stdout: stdout.String(), Stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

@@ -11,22 +11,22 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
-func gatherFacts(bootToAgent time.Duration) protocol.Facts {
+func gatherFacts(bootToAgent time.Duration) wire.Facts {
 	var u unix.Utsname
 	_ = unix.Uname(&u)
-	return protocol.Facts{
+	return wire.Facts{
 		KernelRelease: unix.ByteSliceToString(u.Release[:]),
 		KernelVersion: unix.ByteSliceToString(u.Version[:]),
 		CPUs:          runtime.NumCPU(),
-		BootToAgent:   protocol.Duration(bootToAgent),
+		BootToAgent:   wire.Duration(bootToAgent),
 	}
 }
 
 // refreshFacts re-reads what module loading can change.
-func refreshFacts(f protocol.Facts) protocol.Facts {
+func refreshFacts(f wire.Facts) wire.Facts {
 	f.Clocksource = readTrim("/sys/devices/system/clocksource/clocksource0/current_clocksource")
 	f.MemTotalKiB = memTotalKiB()
 	if first, err := firstLine("/proc/net/ip_vs"); err == nil {

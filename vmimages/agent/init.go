@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // runInit boots the guest: mounts, modules, facts, the requested work, and
@@ -29,19 +29,19 @@ func runInit() {
 	ctl := openControl()
 	defer func() {
 		if r := recover(); r != nil {
-			ctl.fail(protocol.ErrHarness, "agent", fmt.Errorf("agent panic: %v", r))
+			ctl.fail(wire.ErrHarness, "agent", fmt.Errorf("agent panic: %v", r))
 		}
-		_ = ctl.send(protocol.KindDone, "", nil)
+		_ = ctl.send(wire.KindDone, "", nil)
 		powerOff()
 	}()
 	if mountErr != nil {
-		ctl.fail(protocol.ErrHarness, "mount", mountErr)
+		ctl.fail(wire.ErrHarness, "mount", mountErr)
 		return
 	}
 	bootToAgent := uptime()
 	req, err := readRequest()
 	if err != nil {
-		ctl.fail(protocol.ErrHarness, "request", err)
+		ctl.fail(wire.ErrHarness, "request", err)
 		return
 	}
 	facts := gatherFacts(bootToAgent)
@@ -50,13 +50,13 @@ func runInit() {
 	if err != nil {
 		// A kernel without the modules we need is the kernel's problem,
 		// not the harness's; report it with the facts we have.
-		_ = ctl.send(protocol.KindHello, "", refreshFacts(facts))
-		ctl.fail(protocol.ErrKernel, "modules", err)
+		_ = ctl.send(wire.KindHello, "", refreshFacts(facts))
+		ctl.fail(wire.ErrKernel, "modules", err)
 		return
 	}
 	facts = refreshFacts(facts)
-	facts.AgentReady = protocol.Duration(uptime())
-	if err := ctl.send(protocol.KindHello, "", facts); err != nil {
+	facts.AgentReady = wire.Duration(uptime())
+	if err := ctl.send(wire.KindHello, "", facts); err != nil {
 		fmt.Fprintf(os.Stderr, "agent: cannot send hello: %v\n", err)
 	}
 
@@ -67,31 +67,31 @@ func runInit() {
 		defer cancel()
 	}
 	if err := runMode(ctx, req, ctl); err != nil {
-		kind := protocol.ErrScenario
-		var ge *protocol.GuestError
+		kind := wire.ErrScenario
+		var ge *wire.GuestError
 		switch {
 		case errors.As(err, &ge):
 			kind = ge.Kind
 		case errors.Is(err, context.DeadlineExceeded):
-			kind = protocol.ErrTimeout
+			kind = wire.ErrTimeout
 		}
 		ctl.fail(kind, string(req.Mode), err)
 	}
 }
 
-func runMode(ctx context.Context, req *protocol.Request, ctl *control) error {
+func runMode(ctx context.Context, req *wire.Request, ctl *control) error {
 	switch req.Mode {
-	case protocol.ModeProbe:
+	case wire.ModeProbe:
 		return nil
-	case protocol.ModeExec:
+	case wire.ModeExec:
 		res, err := execCommand(ctx, req.Command)
 		if err != nil {
 			return err
 		}
-		return ctl.send(protocol.KindExecResult, "", res)
-	case protocol.ModeShell:
+		return ctl.send(wire.KindExecResult, "", res)
+	case wire.ModeShell:
 		return interactiveShell()
-	case protocol.ModeScenario:
+	case wire.ModeScenario:
 		return runScenario(ctx, req.Cells, ctl)
 	default:
 		return fmt.Errorf("unknown mode %q (want probe, exec, shell or scenario)", req.Mode)
@@ -129,14 +129,14 @@ func mountBasics() error {
 	return nil
 }
 
-func readRequest() (*protocol.Request, error) {
-	b, err := os.ReadFile(protocol.RequestPath)
+func readRequest() (*wire.Request, error) {
+	b, err := os.ReadFile(wire.RequestPath)
 	if err != nil {
 		return nil, fmt.Errorf("read request: %w", err)
 	}
-	var req protocol.Request
+	var req wire.Request
 	if err := json.Unmarshal(b, &req); err != nil {
-		return nil, fmt.Errorf("parse request %s: %w", protocol.RequestPath, err)
+		return nil, fmt.Errorf("parse request %s: %w", wire.RequestPath, err)
 	}
 	return &req, nil
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
 	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 func newBenchCommand(g *globalFlags) *cobra.Command {
@@ -37,7 +37,7 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				res, err := env.Boot(ctx, protocol.Request{Mode: protocol.ModeProbe}, run.BootOptions{OutDir: dir})
+				res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeProbe}, run.BootOptions{OutDir: dir})
 				cleanup()
 				if err != nil {
 					return fmt.Errorf("boot %d: %w", i+1, err)

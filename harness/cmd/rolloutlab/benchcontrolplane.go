@@ -11,7 +11,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/harness/run"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // newBenchControlPlaneCommand times the kube-proxy tier's start: one boot,

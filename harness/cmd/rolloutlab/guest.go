@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolloutlab/rolloutlab/harness/protocol"
 	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 func newExecCommand(g *globalFlags) *cobra.Command {
@@ -71,7 +71,7 @@ func newShellCommand(g *globalFlags) *cobra.Command {
 			if dryRun {
 				o.DryRun = os.Stderr
 			}
-			_, err = env.Boot(cmd.Context(), protocol.Request{Mode: protocol.ModeShell}, o)
+			_, err = env.Boot(cmd.Context(), wire.Request{Mode: wire.ModeShell}, o)
 			return err
 		},
 	}
@@ -82,13 +82,13 @@ func newShellCommand(g *globalFlags) *cobra.Command {
 // bootExec runs command in a fresh guest (logs kept in keep, or in a
 // temporary directory removed afterwards) and returns what it printed.
 // dryRun, when set, gets the QEMU command line first.
-func bootExec(ctx context.Context, env *run.Env, keep string, dryRun io.Writer, command []string) (*protocol.ExecResult, error) {
+func bootExec(ctx context.Context, env *run.Env, keep string, dryRun io.Writer, command []string) (*wire.ExecResult, error) {
 	dir, cleanup, err := outDir(keep)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	res, err := env.Boot(ctx, protocol.Request{Mode: protocol.ModeExec, Command: command}, run.BootOptions{OutDir: dir, DryRun: dryRun})
+	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: command}, run.BootOptions{OutDir: dir, DryRun: dryRun})
 	if err != nil {
 		return nil, err
 	}

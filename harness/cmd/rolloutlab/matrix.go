@@ -18,7 +18,7 @@ import (
 	"github.com/rolloutlab/rolloutlab/harness/kernel"
 	"github.com/rolloutlab/rolloutlab/harness/results"
 	"github.com/rolloutlab/rolloutlab/harness/run"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 type matrixFlags struct {

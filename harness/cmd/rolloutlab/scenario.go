@@ -11,7 +11,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/results"
 	"github.com/rolloutlab/rolloutlab/harness/run"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 func newScenarioCommand(g *globalFlags) *cobra.Command {

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 )
 

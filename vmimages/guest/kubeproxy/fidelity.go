@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/rolloutlab/rolloutlab/harness/k8s"
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Snapshot is one proxy's programmed state, as read back.

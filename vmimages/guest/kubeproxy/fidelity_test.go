@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 const kpIPVS = `IP Virtual Server version 1.2.1 (size=4096)

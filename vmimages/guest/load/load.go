@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 )

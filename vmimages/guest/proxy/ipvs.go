@@ -11,7 +11,7 @@ import (
 	"github.com/moby/ipvs"
 	"github.com/vishvananda/netlink"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/evlog"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/sh"

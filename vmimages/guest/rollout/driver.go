@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/evlog"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
 )

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/evlog"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/load"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"

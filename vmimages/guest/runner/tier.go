@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/scenario"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/evlog"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/kubeproxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"

@@ -3,7 +3,7 @@
 // messages the agent streams back over the control serial port (ttyS1), one
 // JSON object per line. It is shared by the host harness and the guest agent,
 // so it must stay free of host-only or guest-only dependencies.
-package protocol
+package wire
 
 import (
 	"bytes"
