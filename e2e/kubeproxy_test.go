@@ -9,7 +9,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/harness/results"
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
@@ -18,7 +17,7 @@ import (
 // it runs only when asked, e.g. ROLLOUTLAB_TIER=dataplane,kube-proxy.
 func kubeProxyTierWanted() bool {
 	for _, t := range strings.Split(os.Getenv("ROLLOUTLAB_TIER"), ",") {
-		if strings.TrimSpace(t) == scenario.TierKubeProxy {
+		if scenario.Tier(strings.TrimSpace(t)) == scenario.TierKubeProxy {
 			return true
 		}
 	}
@@ -39,7 +38,7 @@ var _ = Describe("kube-proxy tier", Label("kube-proxy"), func() {
 		// load: 30/s with 200 client ports still reuses ports within the
 		// rollout.
 		load := "/rate=30/ports=40000-40199"
-		cur, old := scenario.DefaultKubernetesVersion, k8s.LegacyVersion
+		cur, old := scenario.DefaultKubernetesVersion, scenario.KubeProxyLegacy
 		spec := "ipvs/k8s=" + old + load + ",ipvs/k8s=" + cur + load + ",iptables/k8s=" + cur + load
 		if atLeast(env.Kernel.UnameR, 5, 13) {
 			spec += ",nftables/k8s=" + cur + load

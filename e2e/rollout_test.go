@@ -114,7 +114,7 @@ func statusOf(f *results.File) string {
 	return f.Status + ": " + f.Error
 }
 
-func eventPods(r *scenario.CellResult, kind string) []string {
+func eventPods(r *scenario.CellResult, kind scenario.EventKind) []string {
 	var pods []string
 	for _, e := range r.Events {
 		if e.Kind == kind && !slices.Contains(pods, e.Pod) {

@@ -10,13 +10,6 @@ import (
 	"time"
 )
 
-// Proxy modes, named as kube-proxy's --proxy-mode values.
-const (
-	ModeIPVS     = "ipvs"
-	ModeIPTables = "iptables"
-	ModeNFTables = "nftables"
-)
-
 // Duration is a time.Duration that reads and writes "1.5s" in JSON.
 type Duration time.Duration
 
@@ -47,8 +40,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 type Cell struct {
 	// Name identifies the cell in results; stable across runs. Defaults to
 	// DefaultName().
-	Name      string `json:"name,omitempty"`
-	ProxyMode string `json:"proxy_mode"`
+	Name      string    `json:"name,omitempty"`
+	ProxyMode ProxyMode `json:"proxy_mode"`
 	// ConnReuseMode: "0", "1", "2", "kernel-default" (leave as booted) or
 	// "kube-proxy:<k8s version>" (what that release does on this kernel).
 	ConnReuseMode string `json:"conn_reuse_mode,omitempty"`
@@ -57,12 +50,11 @@ type Cell struct {
 	// RSCheckInterval is how often a weight-0 IPVS real server is re-checked
 	// for deletion (kube-proxy: 1 minute).
 	RSCheckInterval Duration `json:"rs_check_interval,omitempty"`
-	// IPTablesBackend is "nft" (Debian's default iptables) or "legacy"; it
-	// carries kube-proxy's iptables rules in the iptables and ipvs modes.
-	IPTablesBackend string `json:"iptables_backend,omitempty"`
-	// Tier is who programs the node: "dataplane" (the harness, as kube-proxy
-	// would) or "kube-proxy" (the real binary fed by a real API server).
-	Tier string `json:"tier,omitempty"`
+	// IPTablesBackend carries kube-proxy's iptables rules in the iptables
+	// and ipvs modes.
+	IPTablesBackend IPTablesBackend `json:"iptables_backend,omitempty"`
+	// Tier is who programs the node.
+	Tier Tier `json:"tier,omitempty"`
 	// KubernetesVersion is the kube-proxy release of the kube-proxy tier.
 	KubernetesVersion string  `json:"kubernetes_version,omitempty"`
 	Rollout           Rollout `json:"rollout"`
@@ -114,14 +106,6 @@ const (
 	DefaultExpireNodest    = 1 // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
 )
 
-// Tiers: who programs the node's service dataplane.
-const (
-	TierDataplane = "dataplane"
-	TierKubeProxy = "kube-proxy"
-	// DefaultKubernetesVersion is the kube-proxy release the kube-proxy tier runs.
-	DefaultKubernetesVersion = "v1.34.2"
-)
-
 // WithDefaults returns a copy with every unset field filled in.
 func (c Cell) WithDefaults() Cell {
 	if c.Tier == "" {
@@ -152,7 +136,7 @@ func (c Cell) WithDefaults() Cell {
 		}
 	}
 	if c.IPTablesBackend == "" && c.ProxyMode != ModeNFTables {
-		c.IPTablesBackend = "nft"
+		c.IPTablesBackend = BackendNFT
 	}
 	r := &c.Rollout
 	if r.Replicas == 0 {
@@ -212,10 +196,10 @@ func (c Cell) DefaultName() string {
 		return n + "-kp" + strings.TrimPrefix(c.KubernetesVersion, "v")
 	}
 	if c.ProxyMode != ModeIPVS {
-		if c.IPTablesBackend == "legacy" {
-			return c.ProxyMode + "-legacy"
+		if c.IPTablesBackend == BackendLegacy {
+			return string(c.ProxyMode) + "-legacy"
 		}
-		return c.ProxyMode
+		return string(c.ProxyMode)
 	}
 	n := "ipvs"
 	switch m := c.ConnReuseMode; {
@@ -231,7 +215,7 @@ func (c Cell) DefaultName() string {
 	if c.ExpireNodestConn != nil && *c.ExpireNodestConn != DefaultExpireNodest {
 		n += fmt.Sprintf("-nodest%d", *c.ExpireNodestConn)
 	}
-	if c.IPTablesBackend == "legacy" {
+	if c.IPTablesBackend == BackendLegacy {
 		n += "-legacy"
 	}
 	return n
@@ -239,29 +223,26 @@ func (c Cell) DefaultName() string {
 
 // Validate reports settings that cannot be run.
 func (c Cell) Validate() error {
-	switch c.ProxyMode {
-	case ModeIPVS, ModeIPTables, ModeNFTables:
-	default:
-		return fmt.Errorf("unknown proxy mode %q", c.ProxyMode)
+	if err := c.ProxyMode.Valid(); err != nil {
+		return err
 	}
 	if c.ProxyMode == ModeIPVS {
 		if _, err := ParseConnReuseMode(c.ConnReuseMode); err != nil {
 			return err
 		}
 	}
-	switch c.Tier {
-	case "", TierDataplane:
-	case TierKubeProxy:
+	if err := c.Tier.Valid(); err != nil {
+		return err
+	}
+	if c.Tier == TierKubeProxy {
 		if err := validKubernetesVersion(c.KubernetesVersion, c.ProxyMode); err != nil {
 			return err
 		}
-	default:
-		return fmt.Errorf("tier %q: want %s or %s", c.Tier, TierDataplane, TierKubeProxy)
 	}
-	switch c.IPTablesBackend {
-	case "", "nft", "legacy":
-	default:
-		return fmt.Errorf("iptables backend %q: want nft or legacy", c.IPTablesBackend)
+	if c.ProxyMode != ModeNFTables {
+		if err := c.IPTablesBackend.Valid(); err != nil {
+			return err
+		}
 	}
 	if c.Rollout.Replicas < 1 {
 		return fmt.Errorf("replicas must be >= 1, got %d", c.Rollout.Replicas)

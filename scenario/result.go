@@ -17,32 +17,37 @@ type Record struct {
 	LocalPort int        `json:"lp,omitempty"`
 }
 
+// EventKind names a step of the rollout.
+type EventKind string
+
+func (k EventKind) String() string { return string(k) }
+
 // Event kinds of the rollout, in the order a pod goes through them.
 const (
-	EvPodCreated      = "pod-created"
-	EvServerStarted   = "server-started"
-	EvReady           = "ready"
-	EvEndpointAdded   = "endpoint-added"
-	EvEndpointRemoved = "endpoint-removed"
-	EvWeightZero      = "weight-0"
-	EvSIGTERM         = "sigterm"
-	EvSIGKILL         = "sigkill"
-	EvExit            = "exit"
-	EvNetnsDeleted    = "netns-deleted"
-	EvRSDeleted       = "real-server-deleted"
-	EvLoadStart       = "load-start"
-	EvRolloutStart    = "rollout-start"
-	EvRolloutDone     = "rollout-done"
-	EvLoadStop        = "load-stop"
+	EvPodCreated      EventKind = "pod-created"
+	EvServerStarted             = "server-started"
+	EvReady                     = "ready"
+	EvEndpointAdded             = "endpoint-added"
+	EvEndpointRemoved           = "endpoint-removed"
+	EvWeightZero                = "weight-0"
+	EvSIGTERM                   = "sigterm"
+	EvSIGKILL                   = "sigkill"
+	EvExit                      = "exit"
+	EvNetnsDeleted              = "netns-deleted"
+	EvRSDeleted                 = "real-server-deleted"
+	EvLoadStart                 = "load-start"
+	EvRolloutStart              = "rollout-start"
+	EvRolloutDone               = "rollout-done"
+	EvLoadStop                  = "load-stop"
 )
 
 // Event is one step of the rollout, on the records' clock.
 type Event struct {
-	T      int64  `json:"t"`
-	Kind   string `json:"kind"`
-	Pod    string `json:"pod,omitempty"`
-	IP     string `json:"ip,omitempty"`
-	Detail string `json:"detail,omitempty"`
+	T      int64     `json:"t"`
+	Kind   EventKind `json:"kind"`
+	Pod    string    `json:"pod,omitempty"`
+	IP     string    `json:"ip,omitempty"`
+	Detail string    `json:"detail,omitempty"`
 }
 
 // Effective is what the node really had, read back after setup.

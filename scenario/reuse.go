@@ -22,6 +22,10 @@ type ConnReuseSpec struct {
 	K8sVersion string // for ReuseKubeProxy
 }
 
+// ReuseModes are the fixed values of net.ipv4.vs.conn_reuse_mode, in the
+// matrix's column order.
+func ReuseModes() []string { return []string{"0", "1", "2"} }
+
 // ParseConnReuseMode parses "0" | "1" | "2" | "kernel-default" | "kube-proxy:<version>".
 func ParseConnReuseMode(s string) (ConnReuseSpec, error) {
 	switch {
@@ -32,7 +36,7 @@ func ParseConnReuseMode(s string) (ConnReuseSpec, error) {
 		return ConnReuseSpec{Kind: ReuseFixed, Value: v}, nil
 	case strings.HasPrefix(s, "kube-proxy:"):
 		v := strings.TrimPrefix(s, "kube-proxy:")
-		if _, err := parseK8sVersion(v); err != nil {
+		if _, err := ParseKubernetesVersion(v); err != nil {
 			return ConnReuseSpec{}, err
 		}
 		return ConnReuseSpec{Kind: ReuseKubeProxy, K8sVersion: v}, nil
@@ -60,58 +64,11 @@ func (s ConnReuseSpec) Decide(kernelRelease string) (ConnReuseDecision, error) {
 	return ConnReuseDecision{}, fmt.Errorf("unknown conn reuse kind %q", s.Kind)
 }
 
-// version is major.minor.patch; missing parts are 0.
-type version [3]int
-
-func (v version) less(o version) bool {
-	for i := range v {
-		if v[i] != o[i] {
-			return v[i] < o[i]
-		}
-	}
-	return false
-}
-
-// parseGeneric reads the leading dotted numbers of s ("v1.21.9", "5.10.0-30-cloud-amd64",
-// "6.12.43+deb13-cloud-amd64"), ignoring any suffix, as kube-proxy's
-// version.ParseGeneric does for the kernel release.
-func parseGeneric(s string) (version, error) {
-	var v version
-	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
-	end := 0
-	for end < len(t) && (t[end] == '.' || (t[end] >= '0' && t[end] <= '9')) {
-		end++
-	}
-	parts := strings.Split(strings.Trim(t[:end], "."), ".")
-	if end == 0 || len(parts) < 2 {
-		return v, fmt.Errorf("version %q: want at least MAJOR.MINOR", s)
-	}
-	for i := 0; i < len(parts) && i < 3; i++ {
-		n, err := strconv.Atoi(parts[i])
-		if err != nil {
-			return v, fmt.Errorf("version %q: %w", s, err)
-		}
-		v[i] = n
-	}
-	return v, nil
-}
-
-func parseK8sVersion(s string) (version, error) {
-	v, err := parseGeneric(s)
-	if err != nil {
-		return v, fmt.Errorf("kubernetes %w", err)
-	}
-	if v[0] != 1 {
-		return v, fmt.Errorf("kubernetes version %q: only 1.x is known", s)
-	}
-	return v, nil
-}
-
 var (
 	// connReuseMinSupportedKernelVersion in kube-proxy's ipvs proxier.
-	kernelMinConnReuse = version{4, 1, 0}
+	kernelMinConnReuse = Version{4, 1, 0}
 	// connReuseFixedKernelVersion: from here on kube-proxy (PR 102122) leaves the sysctl alone.
-	kernelConnReuseFixed = version{5, 9, 0}
+	kernelConnReuseFixed = Version{5, 9, 0}
 )
 
 // hasPR102122 reports whether a kube-proxy release carries kubernetes PR
@@ -121,7 +78,7 @@ var (
 // checked in the module zips, pkg/proxy/ipvs/proxier.go has
 // connReuseFixedKernelVersion = "5.9" in v1.20.15 and v1.21.9, not in v1.21.8.
 // 1.19 and older never got it.
-func hasPR102122(k version) bool {
+func hasPR102122(k Version) bool {
 	switch {
 	case k[1] >= 22:
 		return true
@@ -142,22 +99,22 @@ func hasPR102122(k version) bool {
 //   - releases with PR 102122 leave it as-is on kernels >= 5.9 and set 0 below;
 //   - older releases (1.13 up to 1.21.8 / 1.20.14) set 0 on every kernel >= 4.1.
 func KubeProxyConnReuse(k8sVersion, kernelRelease string) (ConnReuseDecision, error) {
-	k, err := parseK8sVersion(k8sVersion)
+	k, err := ParseKubernetesVersion(k8sVersion)
 	if err != nil {
 		return ConnReuseDecision{}, err
 	}
-	kern, err := parseGeneric(kernelRelease)
+	kern, err := ParseVersion(kernelRelease)
 	if err != nil {
 		return ConnReuseDecision{}, fmt.Errorf("kernel release: %w", err)
 	}
 	if k[1] < 13 {
 		return ConnReuseDecision{Reason: "kube-proxy before 1.13 did not set conn_reuse_mode"}, nil
 	}
-	if kern.less(kernelMinConnReuse) {
+	if kern.Less(kernelMinConnReuse) {
 		return ConnReuseDecision{Reason: "kernel below 4.1 has no conn_reuse_mode; kube-proxy skips it"}, nil
 	}
 	if hasPR102122(k) {
-		if !kern.less(kernelConnReuseFixed) {
+		if !kern.Less(kernelConnReuseFixed) {
 			return ConnReuseDecision{Reason: "kube-proxy with PR 102122 leaves conn_reuse_mode as-is on kernel >= 5.9"}, nil
 		}
 		return ConnReuseDecision{Set: true, Value: 0, Reason: "kube-proxy with PR 102122 sets 0 on kernel < 5.9"}, nil

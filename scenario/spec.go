@@ -7,15 +7,40 @@ import (
 	"time"
 )
 
-// Presets are named cell lists for the command line.
-var Presets = map[string]string{
-	// The default matrix: every proxy mode, every conn_reuse_mode.
-	"default": "ipvs:0,ipvs:1,ipvs:2,iptables,nftables",
-	// Controls that must show the bug on any kernel (domain.md): without
-	// expire_nodest_conn, IPVS keeps sending reused ports to the old pod.
-	"controls": "ipvs:0/nodest=0",
-	// What kube-proxy releases before and after PR 102122 do here.
-	"kube-proxy": "ipvs:kube-proxy:v1.21.8,ipvs:kube-proxy:v1.34.2",
+// Preset is a named cell list for the command line.
+type Preset struct {
+	Name  string
+	Cells string
+	Why   string
+}
+
+// Presets lists the presets in the order the help text names them; each is
+// derived from the dimensions and release constants it covers.
+func Presets() []Preset {
+	var def []string
+	for _, m := range ProxyModes() {
+		if m == ModeIPVS {
+			for _, r := range ReuseModes() {
+				def = append(def, string(m)+":"+r)
+			}
+			continue
+		}
+		def = append(def, string(m))
+	}
+	return []Preset{
+		{"default", strings.Join(def, ","), "every proxy mode, every conn_reuse_mode"},
+		{"controls", "ipvs:0/nodest=0", "must show the bug on any kernel: without expire_nodest_conn, IPVS keeps sending reused ports to the old pod"},
+		{"kube-proxy", "ipvs:kube-proxy:" + KubeProxyLegacy + ",ipvs:kube-proxy:" + KubeProxyCurrent, "what kube-proxy releases before and after PR 102122 do here (dataplane tier)"},
+	}
+}
+
+func preset(name string) (string, bool) {
+	for _, p := range Presets() {
+		if p.Name == name {
+			return p.Cells, true
+		}
+	}
+	return "", false
 }
 
 // ParseSpecs turns a short command-line description into cells:
@@ -31,7 +56,7 @@ func ParseSpecs(s string) ([]Cell, error) {
 		if item == "" {
 			continue
 		}
-		if p, ok := Presets[item]; ok {
+		if p, ok := preset(item); ok {
 			more, err := ParseSpecs(p)
 			if err != nil {
 				return nil, err
@@ -63,21 +88,23 @@ func ParseSpecs(s string) ([]Cell, error) {
 }
 
 func presetNames() string {
-	return "default, controls, kube-proxy"
+	var names []string
+	for _, p := range Presets() {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func parseSpec(item string) (Cell, error) {
 	head, opts, _ := strings.Cut(item, "/")
 	mode, reuse, _ := strings.Cut(head, ":")
-	c := Cell{ProxyMode: mode, ConnReuseMode: reuse}
-	switch mode {
-	case ModeIPVS:
-	case ModeIPTables, ModeNFTables:
-		if reuse != "" {
-			return c, fmt.Errorf("conn_reuse_mode only applies to ipvs")
-		}
-	default:
-		return c, fmt.Errorf("unknown proxy mode %q", mode)
+	pm, err := ParseProxyMode(mode)
+	if err != nil {
+		return Cell{}, err
+	}
+	c := Cell{ProxyMode: pm, ConnReuseMode: reuse}
+	if pm != ModeIPVS && reuse != "" {
+		return c, fmt.Errorf("conn_reuse_mode only applies to ipvs")
 	}
 	if opts == "" {
 		return c, nil
@@ -130,11 +157,11 @@ func setOption(c *Cell, k, v string) error {
 	case "unavailable":
 		c.Rollout.MaxUnavailable = v
 	case "backend":
-		c.IPTablesBackend = v
+		c.IPTablesBackend = IPTablesBackend(v)
 	case "ports":
 		c.Load.ClientPortRange = strings.ReplaceAll(v, "-", " ")
 	case "tier":
-		c.Tier = v
+		c.Tier = Tier(v)
 	case "k8s":
 		c.Tier, c.KubernetesVersion = TierKubeProxy, v
 	default:

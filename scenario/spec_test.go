@@ -43,7 +43,7 @@ func TestParseSpecsPresets(t *testing.T) {
 func TestParseSpecsErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                 "no cells",
-		"userspace":        "unknown proxy mode",
+		"userspace":        `proxy mode "userspace": want one of`,
 		"iptables:0":       "only applies to ipvs",
 		"ipvs:7":           "",
 		"ipvs:0/nodest=2":  "want 0 or 1",

@@ -1,21 +1,14 @@
 package scenario
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // validKubernetesVersion checks a kube-proxy tier release: an exact
 // "v1.MINOR.PATCH" (binaries are built at that tag) that has the mode.
-func validKubernetesVersion(v, mode string) error {
-	if !strings.HasPrefix(v, "v") || strings.Count(v, ".") != 2 {
-		return fmt.Errorf("kubernetes version %q: want an exact release like v1.34.2", v)
-	}
-	pv, err := parseK8sVersion(v)
-	if err != nil {
+func validKubernetesVersion(v string, mode ProxyMode) error {
+	if _, err := ParseKubernetesRelease(v); err != nil {
 		return err
 	}
-	if mode == ModeNFTables && pv.less(version{1, 29, 0}) {
+	if mode == ModeNFTables && !HasNFTablesMode(v) {
 		return fmt.Errorf("kube-proxy %s has no nftables mode (added in 1.29)", v)
 	}
 	return nil
@@ -35,17 +28,11 @@ func KubeProxyVersions(cells []Cell) []string {
 	return out
 }
 
-// DataplaneModel is the kube-proxy release whose rules, sets and IPVS
-// services the dataplane tier programs (vmimages/guest/proxy): the fidelity
-// check holds the real kube-proxy of this release to no unexplained
-// difference; other releases are compared and reported against it.
-const DataplaneModel = DefaultKubernetesVersion
-
 // Fidelity compares what the real kube-proxy programmed with what the
 // dataplane tier programs for the same Service and endpoints.
 type Fidelity struct {
-	Mode      string `json:"mode"`
-	Endpoints int    `json:"endpoints"`
+	Mode      ProxyMode `json:"mode"`
+	Endpoints int       `json:"endpoints"`
 	// KubeProxy is the compared release, Model the one the dataplane tier models.
 	KubeProxy string `json:"kube_proxy,omitempty"`
 	Model     string `json:"model,omitempty"`

@@ -16,6 +16,7 @@ import (
 	"github.com/cavaliergopher/cpio"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // ArchiveName is the file name of the initramfs fragment in its cache entry.
@@ -66,7 +67,7 @@ func writeArchive(w io.Writer, names []string, files map[string]string) error {
 		return err
 	}
 	cw := cpio.NewWriter(zw)
-	dir := strings.TrimPrefix(GuestBinDir, "/")
+	dir := strings.TrimPrefix(scenario.GuestBinDir, "/")
 	var parents []string
 	for p := dir; p != "."; p = path.Dir(p) {
 		parents = append([]string{p}, parents...)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"golang.org/x/mod/modfile"
 )
 
@@ -57,7 +58,7 @@ func GoMod(b Binary, depMod []byte, goLang string) ([]byte, error) {
 
 // stagingVersion maps v1.34.2 to v0.34.2, the tag staging modules get.
 func stagingVersion(version string) (string, error) {
-	if _, _, err := MajorMinor(version); err != nil {
+	if _, err := scenario.ParseKubernetesRelease(version); err != nil {
 		return "", err
 	}
 	return "v0." + strings.SplitN(strings.TrimPrefix(version, "v"), ".", 2)[1], nil

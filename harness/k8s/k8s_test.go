@@ -66,11 +66,8 @@ func TestLegacyReleaseOverridesReflect2(t *testing.T) {
 }
 
 func TestVersions(t *testing.T) {
-	if _, _, err := MajorMinor("1.34"); err == nil {
+	if _, err := KubeProxy("1.34"); err == nil {
 		t.Error("accepted a version without v and patch")
-	}
-	if HasNFTablesMode("v1.21.8") || !HasNFTablesMode("v1.34.2") {
-		t.Error("nftables mode availability wrong")
 	}
 	if goLang("go1.26.8") != "1.26" || goLang("go1.27rc1") != "1.27" {
 		t.Error("goLang")
@@ -131,30 +128,5 @@ func TestGoModDropsSiblingReplaces(t *testing.T) {
 	}
 	if strings.Contains(string(got), "replace") {
 		t.Errorf("sibling replace kept:\n%s", got)
-	}
-}
-
-func TestLegacyKubeProxyRunsAgainstCurrentAPIServer(t *testing.T) {
-	cases := []struct {
-		kubeProxy, apiServer string
-		endpoints            bool
-		flags                string
-	}{
-		{"v1.21.8", CurrentVersion, true, "--feature-gates=EndpointSliceProxying=false"},
-		{"v1.18.20", CurrentVersion, true, "--feature-gates=EndpointSliceProxying=false"},
-		{"v1.17.17", CurrentVersion, true, ""},
-		{"v1.22.0", "v1.22.0", false, ""},
-		{"v1.34.2", "v1.34.2", false, ""},
-	}
-	for _, c := range cases {
-		if got := APIServerVersion(c.kubeProxy); got != c.apiServer {
-			t.Errorf("APIServerVersion(%s) = %s, want %s", c.kubeProxy, got, c.apiServer)
-		}
-		if got := ReadsEndpoints(c.kubeProxy); got != c.endpoints {
-			t.Errorf("ReadsEndpoints(%s) = %v", c.kubeProxy, got)
-		}
-		if got := strings.Join(KubeProxyFlags(c.kubeProxy), " "); got != c.flags {
-			t.Errorf("KubeProxyFlags(%s) = %q, want %q", c.kubeProxy, got, c.flags)
-		}
 	}
 }

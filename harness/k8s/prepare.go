@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Prepared is the initramfs fragment and what went into it.
@@ -34,7 +36,7 @@ func Prepare(ctx context.Context, cacheDir string, versions []string, progress i
 		if err != nil {
 			return nil, err
 		}
-		api, err := APIServer(APIServerVersion(v))
+		api, err := APIServer(scenario.APIServerVersion(v))
 		if err != nil {
 			return nil, err
 		}

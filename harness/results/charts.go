@@ -74,7 +74,7 @@ func Charts(m *Matrix) ([]Chart, error) {
 
 // eventStyles: the rollout steps drawn as vertical lines, and their colours.
 var eventStyles = []struct {
-	kind string
+	kind scenario.EventKind
 	col  color.RGBA
 }{
 	{scenario.EvRolloutStart, color.RGBA{0x33, 0x33, 0x33, 0xff}},
@@ -171,7 +171,7 @@ func latencyPlot(a *Agg) (*plot.Plot, error) {
 			l.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
 			p.Add(l)
 			if first {
-				p.Legend.Add(e.kind, l)
+				p.Legend.Add(e.kind.String(), l)
 				first = false
 			}
 		}

@@ -35,7 +35,7 @@ type Expectation struct {
 func Expect(r *scenario.CellResult, fixes map[string]bool) (Expectation, bool) {
 	c := r.Cell
 	if c.ProxyMode != scenario.ModeIPVS {
-		return Expectation{Why: c.ProxyMode + " mode: conntrack re-NATs a reused TIME_WAIT tuple"}, true
+		return Expectation{Why: string(c.ProxyMode) + " mode: conntrack re-NATs a reused TIME_WAIT tuple"}, true
 	}
 	mode, nodest, err := effectiveIPVS(r)
 	if err != nil {

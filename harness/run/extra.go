@@ -46,7 +46,7 @@ func (env *Env) ForCells(ctx context.Context, cells []scenario.Cell) (*Env, *k8s
 
 // tierOf names the result file's tier: the cells' own when they agree.
 func tierOf(cells []scenario.Cell) string {
-	tier := ""
+	var tier scenario.Tier
 	for _, c := range cells {
 		t := c.WithDefaults().Tier
 		if tier != "" && t != tier {
@@ -55,9 +55,9 @@ func tierOf(cells []scenario.Cell) string {
 		tier = t
 	}
 	if tier == "" {
-		return scenario.TierDataplane
+		tier = scenario.TierDataplane
 	}
-	return tier
+	return tier.String()
 }
 
 // controlPlaneAllowance is the extra time per kube-proxy cell (unscaled):

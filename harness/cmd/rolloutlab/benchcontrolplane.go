@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/harness/run"
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
@@ -54,15 +53,15 @@ func newBenchControlPlaneCommand(g *globalFlags) *cobra.Command {
 				return fmt.Errorf("%w\n%s", err, res.Stdout)
 			}
 			fmt.Printf("kernel=%s accel=%s kube-proxy=%s (mode %s) kube-apiserver=%s runs=%d, boot and all runs %s\n",
-				env.Kernel.Entry.Name, env.Accel, version, mode, k8s.APIServerVersion(version), len(b.ready), time.Since(began).Round(time.Second))
+				env.Kernel.Entry.Name, env.Accel, version, mode, scenario.APIServerVersion(version), len(b.ready), time.Since(began).Round(time.Second))
 			fmt.Printf("  etcd + kube-apiserver start -> /readyz ok:  median %s  min %s  max %s\n", median(b.ready), slices.Min(b.ready).Round(time.Millisecond), slices.Max(b.ready).Round(time.Millisecond))
 			fmt.Printf("  kube-proxy start -> /proxyMode answers:     median %s  min %s  max %s\n", median(b.kubeProxy), slices.Min(b.kubeProxy).Round(time.Millisecond), slices.Max(b.kubeProxy).Round(time.Millisecond))
 			return nil
 		},
 	}
 	cmd.Flags().IntVarP(&runs, "runs", "n", 3, "control plane starts in the one guest")
-	cmd.Flags().StringVar(&version, "k8s", k8s.CurrentVersion, "kube-proxy release (its API server per k8s.APIServerVersion)")
-	cmd.Flags().StringVar(&mode, "mode", scenario.ModeIPVS, "kube-proxy --proxy-mode")
+	cmd.Flags().StringVar(&version, "k8s", scenario.KubeProxyCurrent, "kube-proxy release (its API server per scenario.APIServerVersion)")
+	cmd.Flags().StringVar(&mode, "mode", scenario.ModeIPVS.String(), "kube-proxy --proxy-mode")
 	return cmd
 }
 

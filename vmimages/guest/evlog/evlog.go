@@ -17,7 +17,7 @@ type Log struct {
 }
 
 // Add records an event now.
-func (l *Log) Add(kind, pod, ip, detail string) {
+func (l *Log) Add(kind scenario.EventKind, pod, ip, detail string) {
 	e := scenario.Event{T: mono.Now(), Kind: kind, Pod: pod, IP: ip, Detail: detail}
 	l.mu.Lock()
 	l.events = append(l.events, e)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // IPVSDests parses `ipvsadm -Ln` into the real servers of one virtual
@@ -46,7 +48,7 @@ func DNATTargets(rules string, port int) []string {
 
 // Programmed reports whether the dump shows exactly the ready IPs taking new
 // connections: IPVS real servers with weight > 0, or DNAT targets.
-func Programmed(mode string, rules, ipvsTable, vip string, targetPort int, ready []string) bool {
+func Programmed(mode scenario.ProxyMode, rules, ipvsTable, vip string, targetPort int, ready []string) bool {
 	var have []string
 	if mode == "ipvs" {
 		for ip, w := range IPVSDests(ipvsTable, vip) {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 )
 
@@ -18,7 +18,7 @@ import (
 // `rolloutlab bench-controlplane` reads.
 func BenchMain(args []string) int {
 	fs := flag.NewFlagSet("controlplane-bench", flag.ContinueOnError)
-	version := fs.String("version", k8s.CurrentVersion, "kube-proxy release")
+	version := fs.String("version", scenario.KubeProxyCurrent, "kube-proxy release")
 	mode := fs.String("mode", "ipvs", "kube-proxy --proxy-mode")
 	runs := fs.Int("runs", 3, "start/stop cycles")
 	if err := fs.Parse(args); err != nil {
@@ -40,7 +40,7 @@ func bench(version, mode string, runs int) error {
 	logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
 	for i := 1; i <= runs; i++ {
 		dir := filepath.Join("/tmp", fmt.Sprintf("k8s-bench-%d", i))
-		cp, err := StartControlPlane(ctx, dir, k8s.APIServerVersion(version), node.NodeIP, logf)
+		cp, err := StartControlPlane(ctx, dir, scenario.APIServerVersion(version), node.NodeIP, logf)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
@@ -48,7 +48,7 @@ func bench(version, mode string, runs int) error {
 			cp.Stop()
 			return fmt.Errorf("run %d: register node: %w", i, err)
 		}
-		kp, err := StartKubeProxy(ctx, cp, version, mode, node.ClusterCIDR)
+		kp, err := StartKubeProxy(ctx, cp, version, scenario.ProxyMode(mode), node.ClusterCIDR)
 		if err != nil {
 			cp.Stop()
 			return fmt.Errorf("run %d: %w", i, err)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 )
 
@@ -64,8 +64,8 @@ func StartControlPlane(ctx context.Context, dir, version, advertise string, logf
 			return nil, err
 		}
 	}
-	bin := func(n string) string { return filepath.Join(k8s.GuestBinDir, n) }
-	cp.etcd, err = start(dir, "etcd", bin(k8s.EtcdName),
+	bin := func(n string) string { return filepath.Join(scenario.GuestBinDir, n) }
+	cp.etcd, err = start(dir, "etcd", bin(scenario.EtcdBinary),
 		"--name=rolloutlab", "--data-dir="+filepath.Join(dir, "etcd"),
 		"--listen-client-urls="+etcdClient, "--advertise-client-urls="+etcdClient,
 		"--listen-peer-urls=http://127.0.0.1:2380", "--initial-advertise-peer-urls=http://127.0.0.1:2380",
@@ -76,7 +76,7 @@ func StartControlPlane(ctx context.Context, dir, version, advertise string, logf
 		return nil, err
 	}
 	p := func(n string) string { return filepath.Join(dir, n) }
-	cp.api, err = start(dir, "kube-apiserver", bin(k8s.APIServerBinary(version)),
+	cp.api, err = start(dir, "kube-apiserver", bin(scenario.APIServerBinary(version)),
 		"--etcd-servers="+etcdClient,
 		"--bind-address=127.0.0.1", "--secure-port=6443", "--advertise-address="+advertise,
 		"--tls-cert-file="+p("apiserver.crt"), "--tls-private-key-file="+p("apiserver.key"),

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
@@ -165,11 +164,11 @@ var explanations = []explanation{
 // counters, handles, ordering and history-dependent fields. Lines
 // containing any of ignore (the API server's own Service) are left out and
 // counted; differences with a known cause for that release are explained.
-func Compare(mode, version string, kubeProxy, dataplane Snapshot, ignore []string) scenario.Fidelity {
+func Compare(mode scenario.ProxyMode, version string, kubeProxy, dataplane Snapshot, ignore []string) scenario.Fidelity {
 	f := scenario.Fidelity{Mode: mode, Compared: map[string]int{}, Differences: []string{}}
 	minor := math.MaxInt // an unparsable release is held to the model
-	if _, m, err := k8s.MajorMinor(version); err == nil {
-		minor = m
+	if v, err := scenario.ParseKubernetesRelease(version); err == nil {
+		minor = v.Minor()
 	}
 	dumps := []struct {
 		name string
@@ -206,7 +205,7 @@ func Compare(mode, version string, kubeProxy, dataplane Snapshot, ignore []strin
 
 // Settled reports two read-backs of the same proxy as equal after the
 // normalisation Compare uses (counters, handles and order do not count).
-func Settled(mode string, a, b Snapshot) bool {
+func Settled(mode scenario.ProxyMode, a, b Snapshot) bool {
 	f := Compare(mode, scenario.DataplaneModel, a, b, nil)
 	return len(f.Differences) == 0 && len(f.Explained) == 0
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // metricsAddr is kube-proxy's metrics server, which also answers /proxyMode.
@@ -19,8 +19,8 @@ const metricsAddr = "127.0.0.1:10249"
 // KubeProxy is one running kube-proxy release.
 type KubeProxy struct {
 	Version    string
-	Mode       string // --proxy-mode asked for
-	Effective  string // what /proxyMode reports
+	Mode       scenario.ProxyMode // --proxy-mode asked for
+	Effective  scenario.ProxyMode // what /proxyMode reports
 	ReadyAfter time.Duration
 	proc       *process
 }
@@ -28,17 +28,17 @@ type KubeProxy struct {
 // StartKubeProxy runs kube-proxy with its defaults except the flags a
 // kubeadm node also sets (kubeconfig, cluster CIDR, hostname) and local-only
 // metrics/healthz, then waits until /proxyMode answers.
-func StartKubeProxy(ctx context.Context, cp *ControlPlane, version, mode, clusterCIDR string) (*KubeProxy, error) {
+func StartKubeProxy(ctx context.Context, cp *ControlPlane, version string, mode scenario.ProxyMode, clusterCIDR string) (*KubeProxy, error) {
 	began := time.Now()
 	kc := filepath.Join(cp.Dir, "kube-proxy.kubeconfig")
 	if err := os.WriteFile(kc, cp.Kubeconfig(), 0o600); err != nil {
 		return nil, err
 	}
-	args := append([]string{"--proxy-mode=" + mode, "--kubeconfig=" + kc, "--hostname-override=" + NodeName,
+	args := append([]string{"--proxy-mode=" + string(mode), "--kubeconfig=" + kc, "--hostname-override=" + NodeName,
 		"--cluster-cidr=" + clusterCIDR,
 		"--metrics-bind-address=" + metricsAddr, "--healthz-bind-address=127.0.0.1:10256", "--v=2"},
-		k8s.KubeProxyFlags(version)...)
-	proc, err := start(cp.Dir, "kube-proxy", filepath.Join(k8s.GuestBinDir, k8s.KubeProxyBinary(version)), args...)
+		scenario.KubeProxyFlags(version)...)
+	proc, err := start(cp.Dir, "kube-proxy", filepath.Join(scenario.GuestBinDir, scenario.KubeProxyBinary(version)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func StartKubeProxy(ctx context.Context, cp *ControlPlane, version, mode, cluste
 			return nil, err
 		}
 		if m, err := kp.ProxyMode(ctx); err == nil && m != "" {
-			kp.Effective = m
+			kp.Effective = scenario.ProxyMode(m)
 			break
 		}
 		if time.Now().After(deadline) {

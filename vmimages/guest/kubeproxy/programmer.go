@@ -8,16 +8,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/sh"
 )
 
 // Config is one cell of the kube-proxy tier.
 type Config struct {
-	Version     string // kube-proxy release
-	Mode        string // --proxy-mode
-	Dir         string // state and logs, e.g. /tmp/k8s-<cell>
+	Version     string             // kube-proxy release
+	Mode        scenario.ProxyMode // --proxy-mode
+	Dir         string             // state and logs, e.g. /tmp/k8s-<cell>
 	NodeIP      string
 	PodCIDR     string
 	ClusterCIDR string
@@ -63,7 +63,7 @@ func New(cfg Config, svc proxy.Service) *Programmer {
 func (p *Programmer) Setup() error {
 	ctx := context.Background()
 	var err error
-	api := k8s.APIServerVersion(p.cfg.Version)
+	api := scenario.APIServerVersion(p.cfg.Version)
 	p.CP, err = StartControlPlane(ctx, p.cfg.Dir, api, p.cfg.NodeIP, p.cfg.Logf)
 	if err != nil {
 		return fmt.Errorf("control plane: %w", err)
@@ -152,7 +152,7 @@ func (p *Programmer) reaper() {
 // writeEndpoints publishes eps the way kube-proxy's release reads them: an
 // EndpointSlice, or for pre-1.22 releases core/v1 Endpoints.
 func (p *Programmer) writeEndpoints(ctx context.Context, eps []EndpointState) error {
-	if k8s.ReadsEndpoints(p.cfg.Version) {
+	if scenario.ReadsEndpoints(p.cfg.Version) {
 		if err := p.CP.Client.Apply(ctx, endpointsPath(p.spec), EndpointsObject(p.spec, eps)); err != nil {
 			return fmt.Errorf("write Endpoints: %w", err)
 		}
@@ -203,9 +203,9 @@ func (p *Programmer) ReadBack() (rules, ipvsTable, ipsets string) {
 		mode = p.KP.Effective
 	}
 	switch mode {
-	case "ipvs":
+	case scenario.ModeIPVS:
 		return run("iptables-save"), run("ipvsadm", "-Ln"), run("ipset", "list")
-	case "nftables":
+	case scenario.ModeNFTables:
 		return run("nft", "list", "ruleset"), "", ""
 	default:
 		return run("iptables-save"), "", ""

@@ -5,13 +5,14 @@ import (
 
 	"sync"
 
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/sh"
 )
 
 // IPTablesBackend picks the iptables flavour: "nft" (Debian's default
 // iptables) or "legacy".
-func restoreCmd(backend string) (restore, save string) {
-	if backend == "legacy" {
+func restoreCmd(backend scenario.IPTablesBackend) (restore, save string) {
+	if backend == scenario.BackendLegacy {
 		return "iptables-legacy-restore", "iptables-legacy-save"
 	}
 	return "iptables-nft-restore", "iptables-nft-save"
@@ -27,7 +28,7 @@ type IPTables struct {
 }
 
 // NewIPTables returns the iptables-mode programmer for svc.
-func NewIPTables(svc Service, backend string) *IPTables {
+func NewIPTables(svc Service, backend scenario.IPTablesBackend) *IPTables {
 	r, s := restoreCmd(backend)
 	return &IPTables{svc: svc, restore: r, save: s, current: map[string]Endpoint{}}
 }

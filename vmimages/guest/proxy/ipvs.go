@@ -22,7 +22,7 @@ type IPVSConfig struct {
 	ConnReuse        scenario.ConnReuseDecision
 	ExpireNodestConn int
 	RSCheckInterval  time.Duration // graceful-deletion re-check (kube-proxy: 1 minute)
-	IPTablesBackend  string
+	IPTablesBackend  scenario.IPTablesBackend
 	Events           *evlog.Log
 }
 

@@ -79,7 +79,7 @@ func TestRunCellsHost(t *testing.T) {
 		if len(em.files[name+".records.jsonl.gz"]) == 0 {
 			t.Errorf("%s: no records file", name)
 		}
-		kinds := map[string]int{}
+		kinds := map[scenario.EventKind]int{}
 		for _, e := range r.Events {
 			kinds[e.Kind]++
 		}

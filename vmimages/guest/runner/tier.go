@@ -111,7 +111,7 @@ func (t *kubeProxyTier) Close() error {
 	}
 	if t.KP != nil {
 		eff.Sysctls["kube-proxy:version"] = t.KP.Version
-		eff.Sysctls["kube-proxy:proxyMode"] = t.KP.Effective
+		eff.Sysctls["kube-proxy:proxyMode"] = t.KP.Effective.String()
 		eff.Sysctls["kube-proxy:ready_s"] = fmt.Sprintf("%.3f", t.KP.ReadyAfter.Seconds())
 	}
 	if t.CP != nil {
