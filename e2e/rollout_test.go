@@ -104,7 +104,7 @@ func expectPredictedSymptoms(f *results.File, c *results.Cell) {
 	slices.Sort(want.Symptoms)
 	Expect(got).To(Equal(want.Symptoms),
 		"kernel %s (fixes %s), cell %s: measured %v (%s); expected %v because %s",
-		f.Kernel.Name, fixString(f.Kernel.Fixes), c.Name, got, reasons, want.Symptoms, want.Why)
+		f.Kernel.Name, f.Kernel.Fixes.String(), c.Name, got, reasons, want.Symptoms, want.Why)
 }
 
 func statusOf(f *results.File) string {
@@ -134,20 +134,4 @@ func newPodsAnswered(r *scenario.CellResult) int {
 		}
 	}
 	return n
-}
-
-func fixString(f map[string]bool) string {
-	var b strings.Builder
-	for _, id := range []string{"A", "B", "C"} {
-		v, ok := f[id]
-		switch {
-		case !ok:
-			b.WriteString("?")
-		case v:
-			b.WriteString(id)
-		default:
-			b.WriteString("-")
-		}
-	}
-	return b.String()
 }

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/rolloutlab/rolloutlab/kernels"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Source kinds of a catalog entry.
@@ -38,7 +39,7 @@ type Catalog struct {
 	Format  int    `json:"format"`
 	Default string `json:"default"`
 	// FixesKnown are the fix ids an entry may mention (domain.md: A, B, C).
-	FixesKnown []string `json:"fixes_known"`
+	FixesKnown []scenario.Fix `json:"fixes_known"`
 	// Modules are the modules a guest needs; Prepare packs their closure.
 	Modules []string `json:"modules"`
 	Kernels []*Entry `json:"kernels"`
@@ -58,7 +59,7 @@ type Entry struct {
 	Build    *BuildSpec `json:"build,omitempty"`
 	// Fixes says which IPVS fixes (domain.md) the kernel carries, and
 	// FixesSource where that claim comes from.
-	Fixes       map[string]bool `json:"fixes"`
+	Fixes       scenario.FixSet `json:"fixes"`
 	FixesSource string          `json:"fixes_source"`
 	// Modules to pack; Parse fills in the catalog's list when empty.
 	Modules []string `json:"modules,omitempty"`
@@ -226,7 +227,7 @@ func (c *Catalog) validateEntry(e *Entry) []error {
 	}
 	for id := range e.Fixes {
 		if !slices.Contains(c.FixesKnown, id) {
-			bad("fixes", "unknown fix %q (known: %s)", id, strings.Join(c.FixesKnown, ", "))
+			bad("fixes", "unknown fix %q (known: %s)", id, scenario.JoinFixes(c.FixesKnown))
 		}
 	}
 	if len(e.Fixes) > 0 && strings.TrimSpace(e.FixesSource) == "" {

@@ -3,16 +3,18 @@ package kernel
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // upstreamFix is the first mainline series carrying a fix (shared/domain.md).
 type upstreamFix struct {
-	id           string
+	id           scenario.Fix
 	major, minor int
 }
 
 func upstreamFixes() []upstreamFix {
-	return []upstreamFix{{"A", 5, 9}, {"B", 5, 9}, {"C", 5, 16}}
+	return []upstreamFix{{scenario.FixA, 5, 9}, {scenario.FixB, 5, 9}, {scenario.FixC, 5, 16}}
 }
 
 // fixesByVersion says what the version number alone tells about the IPVS
@@ -28,12 +30,12 @@ func upstreamFixes() []upstreamFix {
 //     the map.
 //
 // The returned source text says so per fix; none of it is verified.
-func fixesByVersion(v kernelVersion) (map[string]bool, string) {
-	fixes := map[string]bool{}
+func fixesByVersion(v kernelVersion) (scenario.FixSet, string) {
+	fixes := scenario.FixSet{}
 	var since, why []string
 	for _, f := range upstreamFixes() {
 		rel := fmt.Sprintf("%d.%d", f.major, f.minor)
-		since = append(since, f.id+" since "+rel)
+		since = append(since, string(f.id)+" since "+rel)
 		switch {
 		case !v.seriesBefore(f.major, f.minor) && !(v.Series() == rel && v.RC > 0):
 			fixes[f.id] = true

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/kbuild"
 	"github.com/rolloutlab/rolloutlab/kernels"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 const kernelOrgPatch = "linux-5.10/revert-A-ipvs-unconfirmed-conntrack-reuse.patch"
@@ -46,7 +47,7 @@ func kernelOrgEntry(tarball []byte) *Entry {
 		Packages: []Package{{Package: "linux-5.9.tar.xz", Version: "5.9", Path: "v5.x/linux-5.9.tar.xz",
 			Size: int64(len(tarball)), SHA256: hex.EncodeToString(sum[:])}},
 		Build:   &BuildSpec{Patches: []string{kernelOrgPatch}, ConfigFragments: []string{"ipvs.config"}},
-		Fixes:   map[string]bool{"A": false, "B": true, "C": true},
+		Fixes:   scenario.FixSet{"A": false, "B": true, "C": true},
 		Modules: []string{"ip_vs", "veth"},
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 func TestResolveOutsideCatalog(t *testing.T) {
@@ -85,18 +87,18 @@ func TestResolvedMainlineIsFresh(t *testing.T) {
 func TestFixesByVersion(t *testing.T) {
 	tests := []struct {
 		v     string
-		fixes map[string]bool
+		fixes scenario.FixSet
 		says  []string
 	}{
-		{"5.9", map[string]bool{"A": true, "B": true, "C": false}, []string{"A present (5.9 is 5.9 or later)", "C absent (5.9 is a mainline release before 5.16)"}},
-		{"5.16", map[string]bool{"A": true, "B": true, "C": true}, nil},
-		{"6.13-rc2", map[string]bool{"A": true, "B": true, "C": true}, nil},
-		{"5.16-rc3", map[string]bool{"A": true, "B": true}, []string{"C unknown (5.16-rc3 is a release candidate of 5.16"}},
-		{"5.9-rc2", map[string]bool{"C": false}, []string{"A unknown (5.9-rc2 is a release candidate of 5.9"}},
-		{"5.15.80", map[string]bool{"A": true, "B": true}, []string{"C unknown (5.15.80 is a stable release before 5.16: backports"}},
-		{"4.19.220", map[string]bool{}, []string{"A unknown", "B unknown", "C unknown"}},
-		{"5.4", map[string]bool{"A": false, "B": false, "C": false}, nil},
-		{"5.8.2", map[string]bool{}, nil},
+		{"5.9", scenario.FixSet{"A": true, "B": true, "C": false}, []string{"A present (5.9 is 5.9 or later)", "C absent (5.9 is a mainline release before 5.16)"}},
+		{"5.16", scenario.FixSet{"A": true, "B": true, "C": true}, nil},
+		{"6.13-rc2", scenario.FixSet{"A": true, "B": true, "C": true}, nil},
+		{"5.16-rc3", scenario.FixSet{"A": true, "B": true}, []string{"C unknown (5.16-rc3 is a release candidate of 5.16"}},
+		{"5.9-rc2", scenario.FixSet{"C": false}, []string{"A unknown (5.9-rc2 is a release candidate of 5.9"}},
+		{"5.15.80", scenario.FixSet{"A": true, "B": true}, []string{"C unknown (5.15.80 is a stable release before 5.16: backports"}},
+		{"4.19.220", scenario.FixSet{}, []string{"A unknown", "B unknown", "C unknown"}},
+		{"5.4", scenario.FixSet{"A": false, "B": false, "C": false}, nil},
+		{"5.8.2", scenario.FixSet{}, nil},
 	}
 	for _, tt := range tests {
 		v, ok := parseVersion(tt.v)

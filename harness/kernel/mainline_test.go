@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 func resolveMainlineEntry(t *testing.T, query string) *Entry {
@@ -78,7 +80,7 @@ func TestPrepareMainline(t *testing.T) {
 			}
 		}))
 	}
-	if !reflect.DeepEqual(p.Meta.Fixes, map[string]bool{"A": true, "B": true, "C": false}) || !strings.HasPrefix(p.Meta.FixesSource, "by version, not verified") {
+	if !reflect.DeepEqual(p.Meta.Fixes, scenario.FixSet{"A": true, "B": true, "C": false}) || !strings.HasPrefix(p.Meta.FixesSource, "by version, not verified") {
 		t.Errorf("fixes %v from %q", p.Meta.Fixes, p.Meta.FixesSource)
 	}
 	for _, h := range site.requests() {
@@ -108,11 +110,11 @@ func TestPrepareMainlineLayouts(t *testing.T) {
 	tests := []struct {
 		query string
 		build mainlineBuild
-		fixes map[string]bool
+		fixes scenario.FixSet
 	}{
-		{"4.19.220", mainlineBuild{dir: "v4.19.220", uname: "4.19.220-0419220-generic", stamp: "4.19.220-0419220.202112081030"}, map[string]bool{}},
-		{"v5.4", mainlineBuild{dir: "v5.4", uname: "5.4.0-050400-generic", stamp: "5.4.0-050400.201911242031", amd64: true, sumsUp: true}, map[string]bool{"A": false, "B": false, "C": false}},
-		{"6.13-rc2", mainlineBuild{dir: "v6.13-rc2", uname: "6.13.0-061300rc2-generic", stamp: "6.13.0-061300rc2.202412082141", amd64: true}, map[string]bool{"A": true, "B": true, "C": true}},
+		{"4.19.220", mainlineBuild{dir: "v4.19.220", uname: "4.19.220-0419220-generic", stamp: "4.19.220-0419220.202112081030"}, scenario.FixSet{}},
+		{"v5.4", mainlineBuild{dir: "v5.4", uname: "5.4.0-050400-generic", stamp: "5.4.0-050400.201911242031", amd64: true, sumsUp: true}, scenario.FixSet{"A": false, "B": false, "C": false}},
+		{"6.13-rc2", mainlineBuild{dir: "v6.13-rc2", uname: "6.13.0-061300rc2-generic", stamp: "6.13.0-061300rc2.202412082141", amd64: true}, scenario.FixSet{"A": true, "B": true, "C": true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/rolloutlab/rolloutlab/harness/cache"
 	"github.com/rolloutlab/rolloutlab/harness/fetch"
 	"github.com/rolloutlab/rolloutlab/harness/kbuild"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // prepareFormat versions the layout of a prepared kernel directory; bump it
@@ -65,7 +66,7 @@ type Metadata struct {
 	UnameR        string          `json:"uname_r"`
 	Source        string          `json:"source"`
 	VmlinuzSHA256 string          `json:"vmlinuz_sha256"`
-	Fixes         map[string]bool `json:"fixes"`
+	Fixes         scenario.FixSet `json:"fixes"`
 	FixesSource   string          `json:"fixes_source"`
 	Packages      []Package       `json:"packages"`
 	Modules       *Selection      `json:"modules"`

@@ -24,6 +24,7 @@ import (
 	"github.com/cavaliergopher/cpio"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/ulikunitz/xz"
 )
 
@@ -174,7 +175,7 @@ func sortedKeys(m map[string][]byte) []string { return slices.Sorted(maps.Keys(m
 
 func entryFor(debs map[string][]byte, modules []string) *Entry {
 	e := &Entry{Name: "test", Description: "fake", Release: "1.2.3", UnameR: testUname, Source: SourceDebian, Modules: modules,
-		Fixes: map[string]bool{"A": true}, FixesSource: "test"}
+		Fixes: scenario.FixSet{"A": true}, FixesSource: "test"}
 	for _, p := range []string{"pool/main/l/linux/linux-image-test_1_amd64.deb", "pool/main/l/linux/linux-modules-test_1_amd64.deb"} {
 		d, ok := debs[p]
 		if !ok {

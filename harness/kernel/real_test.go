@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // TestPrepareReal prepares real catalog kernels when ROLLOUTLAB_TEST_REAL_KERNELS
@@ -77,7 +79,7 @@ func TestPrepareRealBuild(t *testing.T) {
 				"initramfs.config", "filesystems.config", "namespaces.config", "net.config",
 				"netfilter.config", "ipvs.config", "ipset.config", "nftables.config", "modules.config"},
 		},
-		Fixes: map[string]bool{"A": false, "B": true, "C": false}, FixesSource: "test",
+		Fixes: scenario.FixSet{"A": false, "B": true, "C": false}, FixesSource: "test",
 	}
 	c, err := Load()
 	if err != nil {

@@ -15,13 +15,14 @@ import (
 	"github.com/rolloutlab/rolloutlab/harness/fetch"
 	"github.com/rolloutlab/rolloutlab/harness/kbuild"
 	"github.com/rolloutlab/rolloutlab/kernels"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // builtFiles is what a source build leaves for the common packing step.
 type builtFiles struct {
 	vmlinuz, config string
 	builtinText     string
-	fixes           map[string]bool // detected in the patched tree
+	fixes           scenario.FixSet // detected in the patched tree
 	log             string
 }
 
@@ -79,7 +80,7 @@ func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progr
 	if out.Metadata.KernelRelease != e.UnameR {
 		return nil, fmt.Errorf("built kernel reports release %q, catalog uname_r is %q", out.Metadata.KernelRelease, e.UnameR)
 	}
-	got := map[string]bool{"A": out.Metadata.Fixes.A, "B": out.Metadata.Fixes.B, "C": out.Metadata.Fixes.C}
+	got := scenario.FixSet{scenario.FixA: out.Metadata.Fixes.A, scenario.FixB: out.Metadata.Fixes.B, scenario.FixC: out.Metadata.Fixes.C}
 	for id, claim := range e.Fixes {
 		if got[id] != claim {
 			return nil, fmt.Errorf("catalog says fix %s=%v, the patched source has %s (fixes detected: %s)", id, claim, map[bool]string{true: "it", false: "not"}[got[id]], out.Metadata.Fixes)

@@ -3,16 +3,18 @@ package results
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Attribution says what reverting some fixes changed: a control kernel
 // against the stock kernel of the same release and tier, cell by cell.
 type Attribution struct {
 	Tier     string
-	Base     string   // stock kernel name, all fixes present
-	Control  string   // control kernel name
-	Reverted []string // fixes the control lacks
-	Changes  []string // "ipvs-reuse1: clean -> affected (syn-drop-1s)"
+	Base     string         // stock kernel name, all fixes present
+	Control  string         // control kernel name
+	Reverted []scenario.Fix // fixes the control lacks
+	Changes  []string       // "ipvs-reuse1: clean -> affected (syn-drop-1s)"
 }
 
 // Attributions pairs every row that lacks some known fix with a row of the
@@ -46,15 +48,7 @@ func Attributions(m *Matrix) []Attribution {
 	return out
 }
 
-func missingFixes(f map[string]bool) []string {
-	var miss []string
-	for _, id := range sortedKeysBool(f) {
-		if !f[id] {
-			miss = append(miss, id)
-		}
-	}
-	return miss
-}
+func missingFixes(f scenario.FixSet) []scenario.Fix { return f.With(scenario.FixMissing) }
 
 func verdictText(a *Agg) string {
 	if len(a.Symptoms) == 0 || a.Verdict != Affected {
@@ -78,7 +72,7 @@ func renderAttributions(b *strings.Builder, m *Matrix) {
 		if len(a.Changes) > 0 {
 			changes = strings.Join(a.Changes, "<br>")
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", a.Tier, mdEscape(a.Control), strings.Join(a.Reverted, "+"), mdEscape(a.Base), mdEscape(changes))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", a.Tier, mdEscape(a.Control), strings.ReplaceAll(scenario.JoinFixes(a.Reverted), ",", "+"), mdEscape(a.Base), mdEscape(changes))
 	}
 	b.WriteString("\n")
 }

@@ -4,11 +4,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 func TestAttributions(t *testing.T) {
-	all := map[string]bool{"A": true, "B": true, "C": true}
-	noA := map[string]bool{"A": false, "B": true, "C": true}
+	all := scenario.FixSet{"A": true, "B": true, "C": true}
+	noA := scenario.FixSet{"A": false, "B": true, "C": true}
 	clean := &Agg{Verdict: Clean}
 	syn := &Agg{Verdict: Affected, Symptoms: []string{SymSYNDrop}}
 	m := &Matrix{
@@ -30,7 +32,7 @@ func TestAttributions(t *testing.T) {
 	}
 	a := got[0]
 	want := []string{"ipvs-reuse0: clean -> affected (syn-drop-1s)", "ipvs-reuse1: clean -> affected (syn-drop-1s)"}
-	if a.Base != "5.10" || a.Control != "5.10-revert-A" || !slices.Equal(a.Reverted, []string{"A"}) || !slices.Equal(a.Changes, want) {
+	if a.Base != "5.10" || a.Control != "5.10-revert-A" || !slices.Equal(a.Reverted, []scenario.Fix{scenario.FixA}) || !slices.Equal(a.Changes, want) {
 		t.Errorf("attribution %+v", a)
 	}
 	md := string(RenderMarkdown(m))

@@ -32,7 +32,7 @@ type Expectation struct {
 //
 // Fix B acts when a real server is deleted, which graceful termination
 // defers until its connections are gone: it changes no default cell.
-func Expect(r *scenario.CellResult, fixes map[string]bool) (Expectation, bool) {
+func Expect(r *scenario.CellResult, fixes scenario.FixSet) (Expectation, bool) {
 	c := r.Cell
 	if c.ProxyMode != scenario.ModeIPVS {
 		return Expectation{Why: string(c.ProxyMode) + " mode: conntrack re-NATs a reused TIME_WAIT tuple"}, true
@@ -41,9 +41,8 @@ func Expect(r *scenario.CellResult, fixes map[string]bool) (Expectation, bool) {
 	if err != nil {
 		return Expectation{Why: err.Error()}, false
 	}
-	has := func(id string) (bool, bool) { v, ok := fixes[id]; return v, ok }
-	a, knownA := has("A")
-	cfix, knownC := has("C")
+	a, knownA := fixes.Has(scenario.FixA)
+	cfix, knownC := fixes.Has(scenario.FixC)
 	switch {
 	case mode == "0" && nodest == "0":
 		return Expectation{Symptoms: []string{SymStaleBackend}, Why: "conn_reuse_mode=0 with expire_nodest_conn=0 keeps reused ports on their old real server on every kernel"}, true

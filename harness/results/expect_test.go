@@ -16,8 +16,8 @@ func cellResult(t *testing.T, spec string, sysctls map[string]string) *scenario.
 	return &scenario.CellResult{Cell: cells[0], Effective: scenario.Effective{Sysctls: sysctls}}
 }
 
-func fixes(s string) map[string]bool {
-	return map[string]bool{"A": s[0] == 'A', "B": s[1] == 'B', "C": s[2] == 'C'}
+func fixes(s string) scenario.FixSet {
+	return scenario.FixSet{"A": s[0] == 'A', "B": s[1] == 'B', "C": s[2] == 'C'}
 }
 
 func TestExpect(t *testing.T) {
@@ -63,7 +63,7 @@ func TestExpectReadsEffectiveSysctls(t *testing.T) {
 	if _, ok := Expect(r, fixes("ABC")); ok {
 		t.Error("kernel-default with nothing read back must be unknown")
 	}
-	if _, ok := Expect(cellResult(t, "ipvs:1", nil), map[string]bool{}); ok {
+	if _, ok := Expect(cellResult(t, "ipvs:1", nil), scenario.FixSet{}); ok {
 		t.Error("unknown fix A must make the prediction unknown")
 	}
 }

@@ -27,7 +27,7 @@ func writeRun(t *testing.T, root, kernel, release, id string, started time.Time,
 	f := &File{
 		Tier: "dataplane", Status: StatusOK, StartedAt: started,
 		Kernel: KernelInfo{Name: kernel, Release: release, UnameR: release + "-test", VmlinuzSHA256: "vmlinuz-" + kernel,
-			Fixes: map[string]bool{"A": true, "B": true, "C": true}, FixesSource: "test fixture"},
+			Fixes: scenario.FixSet{"A": true, "B": true, "C": true}, FixesSource: "test fixture"},
 		Image: ImageInfo{SHA256: "image"},
 		QEMU:  QEMUInfo{Accel: "tcg", CPUs: 2, MemoryMiB: 1024},
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 // Output names under the results root.
@@ -38,7 +39,7 @@ type Row struct {
 	Kernel      string
 	Release     string
 	UnameR      string
-	Fixes       map[string]bool
+	Fixes       scenario.FixSet
 	FixesSource string
 	Accel       string
 	Cells       map[string]*Agg
@@ -203,39 +204,17 @@ func Headline(row *Row) string {
 }
 
 // fixedText attributes a clean result to the fixes the provenance names.
-func fixedText(fixes map[string]bool) string {
-	var have, miss []string
-	for _, id := range sortedKeysBool(fixes) {
-		if fixes[id] {
-			have = append(have, id)
-		} else {
-			miss = append(miss, id)
-		}
-	}
+func fixedText(fixes scenario.FixSet) string {
+	have, miss := fixes.With(scenario.FixPresent), fixes.With(scenario.FixMissing)
+	unknown := fixes.With(scenario.FixUnknown)
 	switch {
 	case len(have) == 0 && len(miss) == 0:
 		return "clean (fixes unknown)"
-	case len(miss) == 0:
-		return "fixed (fixes " + strings.Join(have, ",") + " present)"
+	case len(miss) == 0 && len(unknown) == 0:
+		return "fixed (fixes " + scenario.JoinFixes(have) + " present)"
 	default:
-		return fmt.Sprintf("clean (fixes present: %s; absent: %s)", orNone(have), strings.Join(miss, ","))
+		return fmt.Sprintf("clean (fixes %s)", fixes)
 	}
-}
-
-func orNone(s []string) string {
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ",")
-}
-
-func sortedKeysBool(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func sortedAggNames(m map[string]*Agg) []string {

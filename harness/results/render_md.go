@@ -162,20 +162,7 @@ func rate(k int, i Interval) string {
 	return fmt.Sprintf("%d (%.2f %% [%.2f, %.2f])", k, 100*i.Point, 100*i.Lo, 100*i.Hi)
 }
 
-func fixesList(f map[string]bool) string {
-	if len(f) == 0 {
-		return "unknown"
-	}
-	var parts []string
-	for _, id := range sortedKeysBool(f) {
-		if f[id] {
-			parts = append(parts, id+" present")
-		} else {
-			parts = append(parts, id+" absent")
-		}
-	}
-	return strings.Join(parts, ", ")
-}
+func fixesList(f scenario.FixSet) string { return f.String() }
 
 // mdEscape keeps table cells intact: a '|' would split the cell, a newline
 // would end the row.

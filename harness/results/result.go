@@ -54,7 +54,7 @@ type KernelInfo struct {
 	Source        string          `json:"source"`
 	VmlinuzSHA256 string          `json:"vmlinuz_sha256"`
 	Packages      []string        `json:"packages,omitempty"` // "name version sha256"
-	Fixes         map[string]bool `json:"fixes"`
+	Fixes         scenario.FixSet `json:"fixes"`
 	FixesSource   string          `json:"fixes_source"`
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/kernel"
 	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
 func main() {
@@ -109,17 +110,7 @@ func newKernelsCommand() *cobra.Command {
 	}
 }
 
-func fixesString(f map[string]bool) string {
-	s := ""
-	for _, id := range []string{"A", "B", "C"} {
-		if f[id] {
-			s += id
-		} else {
-			s += "-"
-		}
-	}
-	return s
-}
+func fixesString(f scenario.FixSet) string { return f.String() }
 
 func newPrepareCommand(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
