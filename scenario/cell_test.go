@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -49,5 +50,22 @@ func TestParseCellsErrors(t *testing.T) {
 		if _, err := ParseCells([]byte(in)); err == nil {
 			t.Errorf("%s: want error", in)
 		}
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	var d Duration
+	if err := json.Unmarshal([]byte(`"1m30s"`), &d); err != nil || time.Duration(d) != 90*time.Second {
+		t.Errorf("string form: %v %v", d, err)
+	}
+	if err := json.Unmarshal([]byte(`1000`), &d); err != nil || time.Duration(d) != time.Microsecond {
+		t.Errorf("number form: %v %v", d, err)
+	}
+	if err := json.Unmarshal([]byte(`"soon"`), &d); err == nil {
+		t.Error("bad duration accepted")
+	}
+	b, _ := json.Marshal(Duration(1500 * time.Millisecond))
+	if string(b) != `"1.5s"` {
+		t.Errorf("marshal: %s", b)
 	}
 }

@@ -21,6 +21,9 @@ type Watch struct {
 	BootTimeout time.Duration // until the agent's hello
 	Timeout     time.Duration // whole run
 	OnMessage   func(wire.Message)
+	// OnUndecodable gets every framed line that is not a valid message:
+	// the caller records it as a harness error instead of losing it.
+	OnUndecodable func(*wire.DecodeError)
 }
 
 // Outcome is what a guest run produced, whatever the verdict.
@@ -94,7 +97,14 @@ func Run(ctx context.Context, cfg Config, w Watch) (*Outcome, error) {
 				continue
 			}
 			if err != nil {
-				m = wire.Message{Kind: wire.KindLog, Time: time.Now(), Text: "undecodable control line: " + err.Error()}
+				var de *wire.DecodeError
+				if !errors.As(err, &de) {
+					de = &wire.DecodeError{Line: string(line), Err: err}
+				}
+				if w.OnUndecodable != nil {
+					w.OnUndecodable(de)
+				}
+				continue
 			}
 			out.Messages = append(out.Messages, m)
 			switch m.Kind {

@@ -3,15 +3,17 @@ package run
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/image"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -27,26 +29,42 @@ type BootOptions struct {
 
 // Result is what one boot produced.
 type Result struct {
-	Facts      wire.Facts
-	Exec       *wire.ExecResult
-	Cells      []CellMessage
-	Files      map[string][]byte
-	Errors     []wire.GuestError
-	Outcome    *qemu.Outcome
-	ConsoleLog string
-	Accel      qemu.Accel
-}
-
-// CellMessage is one scenario cell result as the agent sent it.
-type CellMessage struct {
-	Name   string
-	Result json.RawMessage
+	Facts wire.Facts
+	Exec  *wire.ExecResult
+	// Cells in the order the guest finished them.
+	Cells  []*scenario.CellResult
+	Files  map[string][]byte
+	Errors []wire.GuestError
+	// Undecodable are framed control lines the host could not read.
+	Undecodable []*wire.DecodeError
+	Outcome     *qemu.Outcome
+	ConsoleLog  string
+	Accel       qemu.Accel
 }
 
 // GuestFailed wraps the first typed error the agent reported.
 type GuestFailed struct{ Err wire.GuestError }
 
 func (e *GuestFailed) Error() string { return e.Err.Error() }
+
+// ProtocolError says host and guest lost track of each other on the wire:
+// control lines the host could not decode, or cells a cleanly finished
+// guest never reported. Either is a harness fault.
+type ProtocolError struct {
+	Lines   []*wire.DecodeError
+	Missing []string // cell names
+}
+
+func (e *ProtocolError) Error() string {
+	var parts []string
+	if len(e.Lines) > 0 {
+		parts = append(parts, fmt.Sprintf("%d control line(s) could not be decoded; first: %v", len(e.Lines), e.Lines[0]))
+	}
+	if len(e.Missing) > 0 {
+		parts = append(parts, "the guest finished without reporting cell(s) "+strings.Join(e.Missing, ", "))
+	}
+	return "harness error: " + strings.Join(parts, "; ")
+}
 
 // Boot runs req in a fresh guest.
 func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Result, error) {
@@ -72,7 +90,10 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Res
 	if req.Deadline == 0 && o.Timeout > 0 {
 		// The agent gives up a little before the host watchdog would, so a
 		// slow scenario is reported as a timeout with partial results.
-		req.Deadline = wire.Duration(o.Timeout - o.BootTimeout/2)
+		req.Deadline = scenario.Duration(o.Timeout - o.BootTimeout/2)
+	}
+	if err := req.Valid(); err != nil {
+		return nil, &qemu.InfraError{Op: "check request", Err: err}
 	}
 	initrd, err := env.writeInitrd(req, o.OutDir)
 	if err != nil {
@@ -96,9 +117,13 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Res
 		fmt.Fprintln(o.DryRun, qemu.CommandLine(cfg.Binary, args))
 	}
 	res := &Result{Files: map[string][]byte{}, ConsoleLog: cfg.ConsoleLog, Accel: env.Accel}
-	out, runErr := qemu.Run(ctx, cfg, qemu.Watch{
+	out, runErr := env.vm().Run(ctx, cfg, qemu.Watch{
 		BootTimeout: o.BootTimeout, Timeout: o.Timeout,
 		OnMessage: func(m wire.Message) { env.collect(res, m) },
+		OnUndecodable: func(e *wire.DecodeError) {
+			res.Undecodable = append(res.Undecodable, e)
+			fmt.Fprintf(env.progress, "    harness error: %v\n", e)
+		},
 	})
 	res.Outcome = out
 	// The initrd is the cached image, modules and request concatenated:
@@ -107,47 +132,43 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Res
 	if runErr != nil {
 		return res, runErr
 	}
-	if len(res.Errors) > 0 {
-		return res, &GuestFailed{Err: res.Errors[0]}
+	// Both are reported: what the guest said went wrong, and that the host
+	// could not read some of it (the harness's fault, so it decides the status).
+	var errs []error
+	if len(res.Undecodable) > 0 {
+		errs = append(errs, &ProtocolError{Lines: res.Undecodable})
 	}
-	return res, nil
+	if len(res.Errors) > 0 {
+		errs = append(errs, &GuestFailed{Err: res.Errors[0]})
+	}
+	return res, errors.Join(errs...)
 }
 
-// collect files each control message into the result as it arrives.
+// collect files each control message into the result as it arrives; the
+// message was checked against its kind by wire.Decode.
 func (env *Env) collect(res *Result, m wire.Message) {
-	var err error
 	switch m.Kind {
 	case wire.KindHello:
-		err = json.Unmarshal(m.Data, &res.Facts)
+		res.Facts = *m.Hello
 		fmt.Fprintf(env.progress, "    guest up: kernel %s, %s, agent after %s\n", res.Facts.KernelRelease, res.Facts.Clocksource, time.Duration(res.Facts.BootToAgent).Round(time.Millisecond))
 	case wire.KindLog:
 		fmt.Fprintf(env.progress, "    guest: %s\n", m.Text)
 	case wire.KindExecResult:
-		res.Exec = &wire.ExecResult{}
-		err = json.Unmarshal(m.Data, res.Exec)
+		res.Exec = m.Exec
 	case wire.KindCellResult:
-		res.Cells = append(res.Cells, CellMessage{Name: m.Name, Result: m.Data})
+		res.Cells = append(res.Cells, m.Cell)
 	case wire.KindFile:
-		var b []byte
-		if err = json.Unmarshal(m.Data, &b); err == nil {
-			res.Files[m.Name] = b
-		}
+		res.Files[m.File.Name] = m.File.Data
 	case wire.KindError:
-		var ge wire.GuestError
-		if err = json.Unmarshal(m.Data, &ge); err == nil {
-			res.Errors = append(res.Errors, ge)
-			fmt.Fprintf(env.progress, "    guest error: %s\n", ge.Error())
-		}
-	}
-	if err != nil {
-		res.Errors = append(res.Errors, wire.GuestError{Kind: wire.ErrHarness, Op: "decode " + string(m.Kind), Message: err.Error()})
+		res.Errors = append(res.Errors, *m.Error)
+		fmt.Fprintf(env.progress, "    guest error: %s\n", m.Error.Error())
 	}
 }
 
 // writeInitrd concatenates base image + kernel modules + request, which
 // Linux unpacks in order into one rootfs.
 func (env *Env) writeInitrd(req wire.Request, dir string) (string, error) {
-	reqJSON, err := json.Marshal(req)
+	reqJSON, err := wire.EncodeRequest(req)
 	if err != nil {
 		return "", err
 	}

@@ -43,7 +43,9 @@ type Env struct {
 	MemoryMiB   int
 	CacheDir    string
 	Extra       []string // more initramfs fragments after the modules (see WithExtra)
-	progress    io.Writer
+	// VM boots the guests; nil means QEMU.
+	VM       VM
+	progress io.Writer
 }
 
 // ResolveKernel checks a kernel name against the catalog without touching

@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -19,10 +18,7 @@ import (
 // written whatever happened, with a status saying whose fault a failure is;
 // cells that finished before a crash keep their numbers.
 func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir string) (*results.File, string, error) {
-	cellsJSON, err := json.Marshal(cells)
-	if err != nil {
-		return nil, "", err
-	}
+	cells = withDefaults(cells)
 	f := &results.File{
 		Tier:      tierOf(cells),
 		StartedAt: time.Now().UTC(),
@@ -37,7 +33,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 	// Each cell runs ~20-40 s under TCG; give the whole boot room for all.
 	t := qemu.TimeoutsFor(env.Accel)
 	perCell := time.Duration(t.Scale * float64(60*time.Second))
-	res, bootErr := env.Boot(ctx, wire.Request{Mode: wire.ModeScenario, Cells: cellsJSON}, BootOptions{
+	res, bootErr := env.Boot(ctx, wire.Request{Mode: wire.ModeScenario, Cells: cells}, BootOptions{
 		OutDir: filepath.Join(outDir, "boot"),
 		Timeout: time.Duration(t.Boot*float64(time.Second)) + perCell*time.Duration(len(cells)+1) +
 			time.Duration(t.Scale*float64(controlPlaneAllowance(cells))),
@@ -50,6 +46,9 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		for name, data := range res.Files {
 			files[name] = data
 		}
+	}
+	if bootErr == nil {
+		bootErr = unexplainedMissing(cells, res)
 	}
 	f.Status, f.Error = statusOf(bootErr)
 	path, werr := results.Write(outDir, f, files)
@@ -72,40 +71,89 @@ func (env *Env) KernelInfo() results.KernelInfo {
 	return info
 }
 
-// collectCells pairs the requested cells with what the guest sent; a cell
-// the guest never reported is an error cell, not a missing row.
+func withDefaults(cells []scenario.Cell) []scenario.Cell {
+	out := make([]scenario.Cell, len(cells))
+	for i, c := range cells {
+		out[i] = c.WithDefaults()
+	}
+	return out
+}
+
+// collectCells pairs the requested cells with what the guest sent, in the
+// order asked. A cell the guest never reported is an error cell, not a
+// missing row; a result for a cell nobody asked for (or a second one) is
+// kept as an error cell too, so nothing the guest sent disappears.
 func collectCells(asked []scenario.Cell, res *Result) []results.Cell {
 	got := map[string]*scenario.CellResult{}
-	var order []string
-	for _, m := range res.Cells {
-		var cr scenario.CellResult
-		if err := json.Unmarshal(m.Result, &cr); err != nil {
-			continue
+	var extra []results.Cell
+	askedName := map[string]bool{}
+	for _, a := range asked {
+		askedName[a.Name] = true
+	}
+	for _, cr := range res.Cells {
+		name := cr.Cell.Name
+		switch {
+		case !askedName[name]:
+			extra = append(extra, errorCell(name, "harness error: the guest reported a cell that was not asked for"))
+		case got[name] != nil:
+			extra = append(extra, errorCell(name, "harness error: the guest reported this cell twice; the first result is kept"))
+		default:
+			got[name] = cr
 		}
-		got[m.Name] = &cr
-		order = append(order, m.Name)
 	}
 	var out []results.Cell
-	seen := map[string]bool{}
-	for _, name := range order {
-		seen[name] = true
-		c := results.Cell{Name: name, Result: got[name], Verdict: results.Judge(got[name])}
-		if rec := name + ".records.jsonl.gz"; res.Files[rec] != nil {
+	for _, a := range asked {
+		cr := got[a.Name]
+		if cr == nil {
+			out = append(out, errorCell(a.Name, missingCellReason(res)))
+			continue
+		}
+		c := results.Cell{Name: a.Name, Result: cr, Verdict: results.Judge(cr)}
+		if rec := a.Name + ".records.jsonl.gz"; res.Files[rec] != nil {
 			c.Records = rec
 		}
 		out = append(out, c)
 	}
+	return append(out, extra...)
+}
+
+// unexplainedMissing is a harness error for a guest that finished cleanly
+// yet left cells unreported: host and guest lost track of each other.
+func unexplainedMissing(asked []scenario.Cell, res *Result) error {
+	if res == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, cr := range res.Cells {
+		have[cr.Cell.Name] = true
+	}
+	var missing []string
 	for _, a := range asked {
-		name := a.WithDefaults().Name
-		if !seen[name] {
-			msg := "the guest reported no result for this cell"
-			for _, ge := range res.Errors {
-				msg += "; " + ge.Error()
-			}
-			out = append(out, results.Cell{Name: name, Verdict: results.Verdict{Status: results.Error, Reasons: []string{msg}}, Error: msg})
+		if !have[a.Name] {
+			missing = append(missing, a.Name)
 		}
 	}
-	return out
+	if len(missing) == 0 {
+		return nil
+	}
+	return &ProtocolError{Missing: missing}
+}
+
+func errorCell(name, msg string) results.Cell {
+	return results.Cell{Name: name, Verdict: results.Verdict{Status: results.Error, Reasons: []string{msg}}, Error: msg}
+}
+
+// missingCellReason says why a cell has no result, with everything the
+// guest or the wire reported.
+func missingCellReason(res *Result) string {
+	msg := "the guest reported no result for this cell"
+	for _, ge := range res.Errors {
+		msg += "; " + ge.Error()
+	}
+	for _, de := range res.Undecodable {
+		msg += "; harness error: " + de.Error()
+	}
+	return msg
 }
 
 func statusOf(err error) (string, string) {
@@ -115,9 +163,12 @@ func statusOf(err error) (string, string) {
 	var be *qemu.BootError
 	var he *qemu.HangError
 	var gf *GuestFailed
+	var pe *ProtocolError
 	switch {
 	case errors.As(err, &be), errors.As(err, &he):
 		return results.StatusBootError, err.Error()
+	case errors.As(err, &pe):
+		return results.StatusInfraError, err.Error()
 	case errors.As(err, &gf):
 		if gf.Err.Kind == wire.ErrKernel {
 			return results.StatusBootError, err.Error()

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -47,18 +46,6 @@ func makeRaw(f *os.File) error {
 	return unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
 }
 
-func (c *control) send(kind wire.Kind, name string, data any) error {
-	m := wire.Message{Kind: kind, Time: time.Now(), Name: name}
-	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return fmt.Errorf("encode %s message: %w", kind, err)
-		}
-		m.Data = b
-	}
-	return c.write(m)
-}
-
 func (c *control) write(m wire.Message) error {
 	line, err := wire.Encode(m)
 	if err != nil {
@@ -72,19 +59,19 @@ func (c *control) write(m wire.Message) error {
 
 // Logf implements the scenario runner's Emitter: progress lines for the user.
 func (c *control) Logf(format string, args ...any) {
-	_ = c.write(wire.Message{Kind: wire.KindLog, Time: time.Now(), Text: fmt.Sprintf(format, args...)})
+	_ = c.write(wire.Log(fmt.Sprintf(format, args...)))
 }
 
-// Result sends one scenario cell's result.
-func (c *control) Result(name string, v any) error {
-	return c.send(wire.KindCellResult, name, v)
+// CellResult sends one scenario cell's result.
+func (c *control) CellResult(res *scenario.CellResult) error {
+	return c.write(wire.CellDone(res))
 }
 
-// File sends a named blob (JSON encodes []byte as base64).
+// File sends a named blob (the cell's raw records).
 func (c *control) File(name string, data []byte) error {
-	return c.send(wire.KindFile, name, data)
+	return c.write(wire.FileMsg(name, data))
 }
 
 func (c *control) fail(kind wire.ErrorKind, op string, err error) {
-	_ = c.send(wire.KindError, "", &wire.GuestError{Kind: kind, Op: op, Message: err.Error()})
+	_ = c.write(wire.Fail(kind, op, err))
 }

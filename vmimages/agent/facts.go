@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -21,7 +22,7 @@ func gatherFacts(bootToAgent time.Duration) wire.Facts {
 		KernelRelease: unix.ByteSliceToString(u.Release[:]),
 		KernelVersion: unix.ByteSliceToString(u.Version[:]),
 		CPUs:          runtime.NumCPU(),
-		BootToAgent:   wire.Duration(bootToAgent),
+		BootToAgent:   scenario.Duration(bootToAgent),
 	}
 }
 

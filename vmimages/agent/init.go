@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -31,7 +31,7 @@ func runInit() {
 		if r := recover(); r != nil {
 			ctl.fail(wire.ErrHarness, "agent", fmt.Errorf("agent panic: %v", r))
 		}
-		_ = ctl.send(wire.KindDone, "", nil)
+		_ = ctl.write(wire.Done())
 		powerOff()
 	}()
 	if mountErr != nil {
@@ -50,13 +50,13 @@ func runInit() {
 	if err != nil {
 		// A kernel without the modules we need is the kernel's problem,
 		// not the harness's; report it with the facts we have.
-		_ = ctl.send(wire.KindHello, "", refreshFacts(facts))
+		_ = ctl.write(wire.Hello(refreshFacts(facts)))
 		ctl.fail(wire.ErrKernel, "modules", err)
 		return
 	}
 	facts = refreshFacts(facts)
-	facts.AgentReady = wire.Duration(uptime())
-	if err := ctl.send(wire.KindHello, "", facts); err != nil {
+	facts.AgentReady = scenario.Duration(uptime())
+	if err := ctl.write(wire.Hello(facts)); err != nil {
 		fmt.Fprintf(os.Stderr, "agent: cannot send hello: %v\n", err)
 	}
 
@@ -88,7 +88,7 @@ func runMode(ctx context.Context, req *wire.Request, ctl *control) error {
 		if err != nil {
 			return err
 		}
-		return ctl.send(wire.KindExecResult, "", res)
+		return ctl.write(wire.Exec(*res))
 	case wire.ModeShell:
 		return interactiveShell()
 	case wire.ModeScenario:
@@ -134,9 +134,9 @@ func readRequest() (*wire.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read request: %w", err)
 	}
-	var req wire.Request
-	if err := json.Unmarshal(b, &req); err != nil {
-		return nil, fmt.Errorf("parse request %s: %w", wire.RequestPath, err)
+	req, err := wire.DecodeRequest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", wire.RequestPath, err)
 	}
 	return &req, nil
 }

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/cmds"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/runner"
 )
 
 // runScenario hands the cells to the in-guest runner; the control channel
 // is its Emitter, so results stream to the host as each cell finishes.
-func runScenario(ctx context.Context, cells json.RawMessage, ctl *control) error {
+func runScenario(ctx context.Context, cells []scenario.Cell, ctl *control) error {
 	return runner.RunCells(ctx, cells, ctl)
 }
 

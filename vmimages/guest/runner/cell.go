@@ -51,7 +51,10 @@ func runCell(ctx context.Context, idx int, c scenario.Cell, kernel, self string,
 	}
 	res := &scenario.CellResult{Cell: c}
 	if c.ProxyMode == scenario.ModeIPVS {
-		spec, _ := scenario.ParseConnReuseMode(c.ConnReuseMode) // validated by ParseCells
+		spec, err := scenario.ParseConnReuseMode(c.ConnReuseMode)
+		if err != nil {
+			return nil, nil, err
+		}
 		d, err := spec.Decide(kernel)
 		if err != nil {
 			return nil, nil, err

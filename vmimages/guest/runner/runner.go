@@ -5,7 +5,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -21,18 +20,14 @@ import (
 // Emitter is how results leave the guest (the agent frames them on ttyS1).
 type Emitter interface {
 	Logf(format string, args ...any)
-	Result(name string, v any) error
+	CellResult(res *scenario.CellResult) error
 	File(name string, data []byte) error
 }
 
-// RunCells parses cells (one object or an array of scenario.Cell) and runs
-// them one after another. A failing cell is reported and the others still
-// run; the returned error joins the failures.
-func RunCells(ctx context.Context, cells json.RawMessage, emit Emitter) error {
-	list, err := scenario.ParseCells(cells)
-	if err != nil {
-		return fmt.Errorf("cells: %w", err)
-	}
+// RunCells runs cells (defaulted and validated with the request, see
+// wire.Request.Valid) one after another. A failing cell is reported and the
+// others still run; the returned error joins the failures.
+func RunCells(ctx context.Context, list []scenario.Cell, emit Emitter) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
@@ -63,7 +58,7 @@ func RunCells(ctx context.Context, cells json.RawMessage, emit Emitter) error {
 			emit.Logf("cell %s: failed: %v", c.Name, err)
 			continue
 		}
-		if err := emit.Result(c.Name, res); err != nil {
+		if err := emit.CellResult(res); err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("cell %s: emit result: %w", c.Name, err))
 		}
 		if gz, err := gzipBytes(records); err != nil {

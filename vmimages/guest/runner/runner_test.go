@@ -32,10 +32,10 @@ type memEmitter struct {
 }
 
 func (e *memEmitter) Logf(f string, a ...any) { e.t.Logf(f, a...) }
-func (e *memEmitter) Result(n string, v any) error {
+func (e *memEmitter) CellResult(r *scenario.CellResult) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.results[n] = v
+	e.results[r.Cell.Name] = r
 	return nil
 }
 func (e *memEmitter) File(n string, b []byte) error {
@@ -59,7 +59,11 @@ func TestRunCellsHost(t *testing.T) {
 	em := &memEmitter{t: t, results: map[string]any{}, files: map[string][]byte{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := RunCells(ctx, json.RawMessage(cells), em); err != nil {
+	list, err := scenario.ParseCells([]byte(cells))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RunCells(ctx, list, em); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"iptables", "nftables"} {
