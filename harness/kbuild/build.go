@@ -30,7 +30,9 @@ var reproducibleEnv = []string{
 // Build unpacks spec.SourceTarball, applies spec.Patches in order, runs
 // `make ARCH=x86_64 tinyconfig`, merges spec.ConfigFragments, runs olddefconfig,
 // checks that every requested option survived, and builds bzImage (and
-// modules.builtin when CONFIG_MODULES=y). Everything happens in a temporary
+// modules.builtin when CONFIG_MODULES=y). Missing build tools are installed
+// with apt-get when running as root, else named with the command to run.
+// Everything happens in a temporary
 // directory beside outDir that is renamed to outDir only at the end, so an
 // interrupted build (ctx cancelled; callers map SIGINT onto ctx) leaves
 // nothing at outDir. outDir must not exist yet.
@@ -40,7 +42,7 @@ func Build(ctx context.Context, spec Spec, outDir string, progress io.Writer) (*
 	if spec.SourceTarball == "" || spec.SourceSHA256 == "" {
 		return nil, errors.New("kbuild: spec needs SourceTarball and SourceSHA256")
 	}
-	if err := CheckTools(); err != nil {
+	if err := newToolInstaller(p.printf).ensure(ctx); err != nil {
 		return nil, fmt.Errorf("kbuild: %w", err)
 	}
 	outDir, err := filepath.Abs(outDir)
