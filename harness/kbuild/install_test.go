@@ -9,17 +9,16 @@ import (
 )
 
 // fakeApt records every argv and "installs" by adding the packages'
-// commands to the host; failures lists how many calls fail first.
+// commands to the host; failing, when set, picks the calls that fail.
 type fakeApt struct {
-	calls    [][]string
-	failures int
-	present  map[string]bool
+	calls   [][]string
+	failing func(call int, argv []string) bool
+	present map[string]bool
 }
 
 func (f *fakeApt) run(_ context.Context, argv []string) ([]byte, error) {
 	f.calls = append(f.calls, argv)
-	if f.failures > 0 {
-		f.failures--
+	if f.failing != nil && f.failing(len(f.calls)-1, argv) {
 		return []byte("E: Could not get lock /var/lib/dpkg/lock-frontend\n"), errors.New("exit status 100")
 	}
 	if len(argv) > 1 && argv[1] == "install" {
@@ -81,31 +80,18 @@ func TestInstallerRetriesInstallOnce(t *testing.T) {
 	update := []string{"apt-get", "update", "-qq"}
 	for _, tc := range []struct {
 		name      string
-		failures  int // calls that fail first
+		failing   func(call int, argv []string) bool
 		wantCalls [][]string
 		wantErr   bool
 	}{
-		{"update fails", 1, [][]string{update, wantInstall}, false},
-		{"install fails once", 0, [][]string{update, wantInstall, wantInstall}, false},
-		{"retry fails too", 2, [][]string{update, wantInstall}, true},
+		{"update fails", func(call int, _ []string) bool { return call == 0 }, [][]string{update, wantInstall}, false},
+		{"install fails once", func(call int, _ []string) bool { return call == 1 }, [][]string{update, wantInstall, wantInstall}, false},
+		{"retry fails too", func(int, []string) bool { return true }, [][]string{update, wantInstall}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			apt := newFakeApt(freshDebian...)
-			apt.failures = tc.failures
-			run := apt.run
-			if tc.name == "install fails once" {
-				failed := false
-				run = func(ctx context.Context, argv []string) ([]byte, error) {
-					if argv[1] == "install" && !failed {
-						failed = true
-						apt.calls = append(apt.calls, argv)
-						return nil, errors.New("exit status 100")
-					}
-					return apt.run(ctx, argv)
-				}
-			}
+			apt.failing = tc.failing
 			ti, _ := testInstaller(apt, true)
-			ti.run = run
 			err := ti.ensure(context.Background())
 			if !reflect.DeepEqual(apt.calls, tc.wantCalls) {
 				t.Errorf("apt calls %q, want %q", apt.calls, tc.wantCalls)
