@@ -11,6 +11,9 @@ export KERNEL ACCEL
 
 BIN := bin/rolloutlab
 
+# Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
+JUNIT_DIR := $(CURDIR)/out/junit
+
 .PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare
 
 all: test
@@ -18,7 +21,7 @@ all: test
 # Host tools. QEMU comes from Debian/Ubuntu packages; as root we install it,
 # otherwise we stop with the exact command to run.
 deps:
-	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go >= 1.24 (https://go.dev/dl/)"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go >= 1.26 (https://go.dev/dl/)"; exit 1; }
 	@command -v qemu-system-x86_64 >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "==> installing QEMU (qemu-system-x86)"; \
@@ -37,7 +40,8 @@ $(BIN): FORCE
 e2e: deps $(BIN)
 	@$(BIN) check-kernel
 	@$(BIN) prepare
-	$(GO) test ./e2e -count=1 -timeout 85m -v -ginkgo.v $(GINKGO_FLAGS)
+	@mkdir -p $(JUNIT_DIR)
+	$(GO) test ./e2e -count=1 -timeout 85m -v -ginkgo.v -ginkgo.junit-report=$(JUNIT_DIR)/e2e.xml $(GINKGO_FLAGS)
 
 # Unit tests of the pure parts, then real boots of the default kernel: the
 # smoke specs and a short rollout whose control cell must show the bug.
@@ -46,7 +50,8 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 . ./scenario/... ./wire/... ./harness/... ./vmimages/... ./kernels/...
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-	CELLS='$(TEST_CELLS)' ROLLOUTLAB_REQUIRE_MEASURED=1 $(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke || rollout'
+	@mkdir -p $(JUNIT_DIR)
+	CELLS='$(TEST_CELLS)' ROLLOUTLAB_REQUIRE_MEASURED=1 $(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke || rollout' -ginkgo.junit-report=$(JUNIT_DIR)/test.xml
 
 shell: deps $(BIN)
 	$(BIN) shell

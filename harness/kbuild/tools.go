@@ -8,40 +8,94 @@ import (
 	"strings"
 )
 
-// tool is a build prerequisite and the Debian package that provides it.
-type tool struct{ name, pkg string }
-
-var buildTools = []tool{
-	{"gcc", "gcc"}, {"make", "make"}, {"bison", "bison"}, {"flex", "flex"},
-	{"bc", "bc"}, {"patch", "patch"}, {"tar", "tar"}, {"xz", "xz-utils"},
-	{"perl", "perl-base"},
+// tool is a build prerequisite and the Debian package that provides it:
+// a command on PATH, or, when files is set, headers that must all exist.
+type tool struct {
+	name  string
+	pkg   string
+	files []string
 }
 
-// libelf headers: objtool (x86-64 stack validation / ORC) needs them.
-var libelfHeaders = []string{"/usr/include/libelf.h", "/usr/include/gelf.h"}
+// buildTools are what a kernel build runs. The libelf headers are there
+// because objtool (x86-64 stack validation / ORC) includes them.
+func buildTools() []tool {
+	return []tool{
+		{name: "gcc", pkg: "gcc"}, {name: "make", pkg: "make"}, {name: "bison", pkg: "bison"},
+		{name: "flex", pkg: "flex"}, {name: "bc", pkg: "bc"}, {name: "patch", pkg: "patch"},
+		{name: "tar", pkg: "tar"}, {name: "xz", pkg: "xz-utils"}, {name: "perl", pkg: "perl-base"},
+		{name: "libelf", pkg: "libelf-dev", files: []string{"/usr/include/libelf.h", "/usr/include/gelf.h"}},
+	}
+}
 
-// CheckTools reports every missing prerequisite at once, with the apt-get
+// hostProbe answers what the host has, so missingTools can be tested
+// without touching PATH or the file system.
+type hostProbe struct {
+	hasCommand func(name string) bool
+	hasFile    func(path string) bool
+}
+
+// realHost looks at PATH and the file system.
+func realHost() hostProbe {
+	return hostProbe{
+		hasCommand: func(name string) bool { _, err := exec.LookPath(name); return err == nil },
+		hasFile:    func(path string) bool { _, err := os.Stat(path); return err == nil },
+	}
+}
+
+// MissingToolsError lists every missing prerequisite at once and the apt-get
 // command that installs them.
-func CheckTools() error {
-	var missing, pkgs []string
-	for _, t := range buildTools {
-		if _, err := exec.LookPath(t.name); err != nil {
-			missing = append(missing, t.name)
-			pkgs = append(pkgs, t.pkg)
+type MissingToolsError struct {
+	Missing  []string // e.g. "bison", "libelf (/usr/include/libelf.h)"
+	Packages []string // Debian packages, in the order of Missing, no duplicates
+}
+
+func (e *MissingToolsError) Error() string {
+	return fmt.Sprintf("kernel build prerequisites missing: %s; install with: %s",
+		strings.Join(e.Missing, ", "), strings.Join(aptInstallArgv(e.Packages), " "))
+}
+
+// missingTools checks tools against host; nil when nothing is missing.
+func missingTools(tools []tool, host hostProbe) *MissingToolsError {
+	var e MissingToolsError
+	seen := map[string]bool{}
+	for _, t := range tools {
+		what, ok := t.name, true
+		if len(t.files) == 0 {
+			ok = host.hasCommand(t.name)
+		}
+		for _, f := range t.files {
+			if !host.hasFile(f) {
+				what, ok = t.name+" ("+f+")", false
+				break
+			}
+		}
+		if ok {
+			continue
+		}
+		e.Missing = append(e.Missing, what)
+		if !seen[t.pkg] {
+			seen[t.pkg] = true
+			e.Packages = append(e.Packages, t.pkg)
 		}
 	}
-	for _, h := range libelfHeaders {
-		if _, err := os.Stat(h); err != nil {
-			missing = append(missing, "libelf ("+h+")")
-			pkgs = append(pkgs, "libelf-dev")
-			break
-		}
-	}
-	if len(missing) == 0 {
+	if len(e.Missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("kernel build prerequisites missing: %s; install with: apt-get install -y --no-install-recommends %s",
-		strings.Join(missing, ", "), strings.Join(pkgs, " "))
+	return &e
+}
+
+// aptInstallArgv is the command that installs pkgs, printed and run alike.
+func aptInstallArgv(pkgs []string) []string {
+	return append([]string{"apt-get", "install", "-y", "--no-install-recommends"}, pkgs...)
+}
+
+// CheckTools reports every missing prerequisite at once (a
+// *MissingToolsError naming the apt-get command), installing nothing.
+func CheckTools() error {
+	if e := missingTools(buildTools(), realHost()); e != nil {
+		return e
+	}
+	return nil
 }
 
 // CompilerVersion is the first line of `gcc --version` (part of the cache key).
