@@ -4,6 +4,7 @@
 package qemu
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strings"
 )
@@ -25,12 +26,35 @@ type Config struct {
 	Kernel    string
 	Initrd    string
 	Cmdline   string
-	// Console: where ttyS0 goes. Empty ConsoleLog with Interactive=false
-	// discards it; Interactive attaches it to stdio (for `shell`).
+	// Console: where ttyS0 goes. QEMU writes it to its stdout, which Run
+	// reads as a stream and copies to ConsoleLog. Empty ConsoleLog with
+	// Interactive=false discards it; Interactive attaches it to the
+	// harness's stdio (for `shell`).
 	ConsoleLog  string
 	Interactive bool
-	// ControlLog receives ttyS1, the agent's control channel.
+	// ControlLog receives ttyS1, the agent's control channel. QEMU connects
+	// ttyS1 to a unix socket Run listens on (see ControlSocket); Run copies
+	// every byte it reads there to ControlLog.
 	ControlLog string
+}
+
+// maxSocketPath is the longest unix socket path Linux takes (sun_path is
+// 108 bytes including the terminating NUL).
+const maxSocketPath = 107
+
+// ControlSocket is the unix socket QEMU connects ttyS1 to: next to
+// ControlLog, or under /tmp when that path is too long for a socket.
+// It is derived, not configured, so Args and Run always agree.
+func ControlSocket(c Config) string {
+	if c.ControlLog == "" {
+		return ""
+	}
+	p := strings.TrimSuffix(c.ControlLog, ".log") + ".sock"
+	if len(p) <= maxSocketPath {
+		return p
+	}
+	h := sha256.Sum256([]byte(c.ControlLog))
+	return fmt.Sprintf("/tmp/rolloutlab-%x.sock", h[:8])
 }
 
 // DefaultCmdline is the kernel command line every guest gets; extra
@@ -72,12 +96,17 @@ func Args(c Config) ([]string, error) {
 		// signal=off: Ctrl-C goes to the guest shell; Ctrl-A x quits QEMU.
 		a = append(a, "-chardev", "stdio,id=con,mux=on,signal=off", "-serial", "chardev:con", "-mon", "chardev=con,mode=readline")
 	} else if c.ConsoleLog != "" {
-		a = append(a, "-chardev", "file,id=con,path="+escapeOpt(c.ConsoleLog), "-serial", "chardev:con")
+		// QEMU's stdout is a pipe Run reads as data arrives (QEMU's own
+		// diagnostics go to stderr, so the stream is the console alone).
+		a = append(a, "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con")
 	} else {
 		a = append(a, "-serial", "null")
 	}
 	if c.ControlLog != "" {
-		a = append(a, "-chardev", "file,id=ctl,path="+escapeOpt(c.ControlLog), "-serial", "chardev:ctl")
+		// QEMU is the client of a socket the harness already listens on:
+		// it connects before the guest runs, so no early message is lost,
+		// and with no listener it fails at once instead of waiting.
+		a = append(a, "-chardev", "socket,id=ctl,path="+escapeOpt(ControlSocket(c))+",server=off", "-serial", "chardev:ctl")
 	} else {
 		a = append(a, "-serial", "null")
 	}

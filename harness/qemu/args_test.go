@@ -6,53 +6,86 @@ import (
 	"testing"
 )
 
-func TestArgsTCG(t *testing.T) {
-	a, err := Args(Config{Accel: AccelTCG, Kernel: "/k/vmlinuz", Initrd: "/i/initrd", Cmdline: "console=ttyS0", ConsoleLog: "/o/con,sole.log", ControlLog: "/o/ctl.log", CPUs: 2, MemoryMiB: 768})
-	if err != nil {
-		t.Fatal(err)
+func TestArgs(t *testing.T) {
+	long := "/" + strings.Repeat("d", 110) + "/control.log"
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		want    []string
+		notWant []string
+	}{{
+		name: "tcg with logs",
+		cfg:  Config{Accel: AccelTCG, Kernel: "/k/vmlinuz", Initrd: "/i/initrd", Cmdline: "console=ttyS0", ConsoleLog: "/o/console.log", ControlLog: "/o/con,trol.log", CPUs: 2, MemoryMiB: 768},
+		want: []string{
+			"-nic none", "-no-reboot", "-nodefaults", "-smp 2", "-m 768",
+			"-accel tcg,thread=multi", "-cpu max", "-kernel /k/vmlinuz", "-initrd /i/initrd",
+			"-append console=ttyS0",
+			// The console streams on QEMU's stdout; control is a socket
+			// client of the harness's listener, next to control.log.
+			"-chardev stdio,id=con,signal=off -serial chardev:con",
+			"-chardev socket,id=ctl,path=/o/con,,trol.sock,server=off -serial chardev:ctl",
+		},
+		notWant: []string{"kvm", "file,", "wait=", "/o/console.log"},
+	}, {
+		name:    "kvm and defaults",
+		cfg:     Config{Accel: AccelKVM, Kernel: "k", Initrd: "i"},
+		want:    []string{"-machine q35,accel=kvm", "-cpu host", "-smp 1", "-m 1024", "-serial null -serial null"},
+		notWant: []string{"-chardev"},
+	}, {
+		name:    "interactive",
+		cfg:     Config{Accel: AccelTCG, Kernel: "k", Initrd: "i", Interactive: true, ConsoleLog: "ignored", ControlLog: "/o/control.log"},
+		want:    []string{"-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline", "-chardev socket,id=ctl,path=/o/control.sock,server=off"},
+		notWant: []string{"ignored"},
+	}, {
+		// sun_path holds 107 bytes (plus NUL); a deep output dir gets a /tmp socket.
+		name:    "socket path too long",
+		cfg:     Config{Accel: AccelTCG, Kernel: "k", Initrd: "i", ControlLog: long},
+		want:    []string{"-chardev socket,id=ctl,path=/tmp/rolloutlab-"},
+		notWant: []string{strings.Repeat("d", 110)},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Args(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(a, " ")
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("args lack %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("args contain %q:\n%s", w, got)
+				}
+			}
+			// The console must be the first serial port (ttyS0), control the second.
+			if i, j := slices.Index(a, "chardev:con"), slices.Index(a, "chardev:ctl"); i >= 0 && j >= 0 && i > j {
+				t.Errorf("serial order wrong: console at %d, control at %d", i, j)
+			}
+		})
 	}
-	got := strings.Join(a, " ")
-	for _, want := range []string{
-		"-nic none", "-no-reboot", "-nodefaults", "-smp 2", "-m 768",
-		"-accel tcg,thread=multi", "-cpu max", "-kernel /k/vmlinuz", "-initrd /i/initrd",
-		"-append console=ttyS0",
-		"-chardev file,id=con,path=/o/con,,sole.log -serial chardev:con",
-		"-chardev file,id=ctl,path=/o/ctl.log -serial chardev:ctl",
+}
+
+func TestControlSocket(t *testing.T) {
+	for log, want := range map[string]string{
+		"":                                      "",
+		"/o/control.log":                        "/o/control.sock",
+		"/o/ctl":                                "/o/ctl.sock",
+		"/o/x.sock":                             "/o/x.sock.sock", // never the log itself
+		"/" + strings.Repeat("a", 101) + ".log": "/" + strings.Repeat("a", 101) + ".sock",
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("args lack %q:\n%s", want, got)
+		if got := ControlSocket(Config{ControlLog: log}); got != want {
+			t.Errorf("ControlSocket(%q) = %q, want %q", log, got, want)
 		}
 	}
-	if strings.Contains(got, "kvm") {
-		t.Errorf("TCG args mention kvm: %s", got)
+	long := Config{ControlLog: "/" + strings.Repeat("a", 102) + ".log"}
+	got := ControlSocket(long)
+	if len(got) > maxSocketPath || !strings.HasPrefix(got, "/tmp/rolloutlab-") || got != ControlSocket(long) {
+		t.Errorf("long path: %q (must be short, under /tmp, stable)", got)
 	}
-	// The console must be the first serial port (ttyS0), control the second.
-	if i, j := slices.Index(a, "chardev:con"), slices.Index(a, "chardev:ctl"); i < 0 || j < 0 || i > j {
-		t.Errorf("serial order wrong: console at %d, control at %d", i, j)
-	}
-}
-
-func TestArgsKVMAndDefaults(t *testing.T) {
-	a, err := Args(Config{Accel: AccelKVM, Kernel: "k", Initrd: "i"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(a, " ")
-	for _, want := range []string{"-machine q35,accel=kvm", "-cpu host", "-smp 1", "-m 1024", "-serial null"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("args lack %q: %s", want, got)
-		}
-	}
-}
-
-func TestArgsInteractive(t *testing.T) {
-	a, err := Args(Config{Accel: AccelTCG, Kernel: "k", Initrd: "i", Interactive: true, ConsoleLog: "ignored"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(a, " ")
-	if !strings.Contains(got, "-chardev stdio,id=con,mux=on,signal=off") || strings.Contains(got, "ignored") {
-		t.Errorf("interactive console wrong: %s", got)
+	if other := ControlSocket(Config{ControlLog: long.ControlLog + "x"}); other == got {
+		t.Errorf("two long logs share socket %q", got)
 	}
 }
 
@@ -89,30 +122,5 @@ func TestHasVirtFlag(t *testing.T) {
 		if got := hasVirtFlag([]byte(in)); got != want {
 			t.Errorf("hasVirtFlag(%q) = %v, want %v", in, got, want)
 		}
-	}
-}
-
-func TestTailSplitsAcrossPolls(t *testing.T) {
-	p := t.TempDir() + "/f"
-	tl := &tail{path: p, keep: 8}
-	write := func(s string) {
-		f, err := openAppend(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteString(s)
-		f.Close()
-	}
-	write("one\ntw")
-	if got := tl.lines(); len(got) != 1 || string(got[0]) != "one" {
-		t.Fatalf("first poll: %q", got)
-	}
-	write("o\r\nthree\n")
-	got := tl.lines()
-	if len(got) != 2 || string(got[0]) != "two" || string(got[1]) != "three" {
-		t.Fatalf("second poll: %q", got)
-	}
-	if string(tl.kept()) != "\r\nthree\n" {
-		t.Errorf("kept tail %q", tl.kept())
 	}
 }
