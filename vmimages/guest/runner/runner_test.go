@@ -47,12 +47,19 @@ func (e *memEmitter) File(n string, b []byte) error {
 
 // TestRunCellsHost runs the iptables and nftables cells for real. It
 // rewrites the network namespace it runs in (flushes nft, adds routes), so
-// it only runs when asked, as root, in a throwaway namespace:
+// it runs in a guest (ROLLOUTLAB_IN_GUEST=1: the e2e spec "guest-side tests"
+// boots one with this test binary, `make test` runs it), where it must not
+// skip, or when asked, as root, in a throwaway namespace:
 //
 //	ROLLOUTLAB_GUEST_E2E=1 unshare -n go test -run TestRunCellsHost ./vmimages/guest/runner/
 func TestRunCellsHost(t *testing.T) {
-	if os.Getenv("ROLLOUTLAB_GUEST_E2E") != "1" || os.Geteuid() != 0 {
-		t.Skip("set ROLLOUTLAB_GUEST_E2E=1 and run as root under `unshare -n`")
+	switch {
+	case os.Getenv("ROLLOUTLAB_IN_GUEST") == "1":
+		if os.Geteuid() != 0 {
+			t.Fatal("in the guest: needs root")
+		}
+	case os.Getenv("ROLLOUTLAB_GUEST_E2E") != "1" || os.Geteuid() != 0:
+		t.Skip("runs inside a guest in make test (e2e spec \"guest-side tests\"); on the host set ROLLOUTLAB_GUEST_E2E=1 and run as root under `unshare -n`")
 	}
 	cells := `[{"proxy_mode":"iptables","rollout":{"termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"1s","cool_down":"2s"}},
 	           {"proxy_mode":"nftables","rollout":{"termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"1s","cool_down":"2s"}}]`
