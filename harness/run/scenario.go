@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
@@ -18,21 +19,21 @@ import (
 // directory (result.json + raw records) under outDir. The result file is
 // written whatever happened, with a status saying whose fault a failure is;
 // cells that finished before a crash keep their numbers.
-func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir string) (*results.File, string, error) {
+func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir string) (*resultfile.File, string, error) {
 	cellsJSON, err := json.Marshal(cells)
 	if err != nil {
 		return nil, "", err
 	}
-	f := &results.File{
+	f := &resultfile.File{
 		Tier:      tierOf(cells),
 		StartedAt: time.Now().UTC(),
 		Kernel:    env.KernelInfo(),
-		Image:     results.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key},
-		QEMU:      results.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB},
-		Host:      results.Host(),
+		Image:     resultfile.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key},
+		QEMU:      resultfile.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB},
+		Host:      resultfile.Host(),
 	}
 	if root, err := ModuleRoot(); err == nil {
-		f.Harness = results.Harness(root)
+		f.Harness = resultfile.Harness(root)
 	}
 	// Each cell runs ~20-40 s under TCG; give the whole boot room for all.
 	t := qemu.TimeoutsFor(env.Accel)
@@ -52,7 +53,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		}
 	}
 	f.Status, f.Error = statusOf(bootErr)
-	path, werr := results.Write(outDir, f, files)
+	path, werr := resultfile.Write(outDir, f, files)
 	if werr != nil {
 		return f, "", errors.Join(bootErr, werr)
 	}
@@ -60,9 +61,9 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 }
 
 // KernelInfo is the provenance recorded in every result.
-func (env *Env) KernelInfo() results.KernelInfo {
+func (env *Env) KernelInfo() resultfile.KernelInfo {
 	k := env.Kernel
-	info := results.KernelInfo{
+	info := resultfile.KernelInfo{
 		Name: k.Entry.Name, Release: k.Entry.Release, UnameR: k.UnameR, Source: k.Entry.Source,
 		VmlinuzSHA256: k.VmlinuzSHA256, Fixes: k.Entry.Fixes, FixesSource: k.Entry.FixesSource,
 	}
@@ -74,7 +75,7 @@ func (env *Env) KernelInfo() results.KernelInfo {
 
 // collectCells pairs the requested cells with what the guest sent; a cell
 // the guest never reported is an error cell, not a missing row.
-func collectCells(asked []scenario.Cell, res *Result) []results.Cell {
+func collectCells(asked []scenario.Cell, res *Result) []resultfile.Cell {
 	got := map[string]*scenario.CellResult{}
 	var order []string
 	for _, m := range res.Cells {
@@ -85,11 +86,11 @@ func collectCells(asked []scenario.Cell, res *Result) []results.Cell {
 		got[m.Name] = &cr
 		order = append(order, m.Name)
 	}
-	var out []results.Cell
+	var out []resultfile.Cell
 	seen := map[string]bool{}
 	for _, name := range order {
 		seen[name] = true
-		c := results.Cell{Name: name, Result: got[name], Verdict: results.Judge(got[name])}
+		c := resultfile.Cell{Name: name, Result: got[name], Verdict: verdict.Judge(got[name])}
 		if rec := name + ".records.jsonl.gz"; res.Files[rec] != nil {
 			c.Records = rec
 		}
@@ -102,28 +103,28 @@ func collectCells(asked []scenario.Cell, res *Result) []results.Cell {
 			for _, ge := range res.Errors {
 				msg += "; " + ge.Error()
 			}
-			out = append(out, results.Cell{Name: name, Verdict: results.Verdict{Status: results.Error, Reasons: []string{msg}}, Error: msg})
+			out = append(out, resultfile.Cell{Name: name, Verdict: verdict.Verdict{Status: verdict.Error, Reasons: []string{msg}}, Error: msg})
 		}
 	}
 	return out
 }
 
-func statusOf(err error) (string, string) {
+func statusOf(err error) (resultfile.RunStatus, string) {
 	if err == nil {
-		return results.StatusOK, ""
+		return resultfile.StatusOK, ""
 	}
 	var be *qemu.BootError
 	var he *qemu.HangError
 	var gf *GuestFailed
 	switch {
 	case errors.As(err, &be), errors.As(err, &he):
-		return results.StatusBootError, err.Error()
+		return resultfile.StatusBootError, err.Error()
 	case errors.As(err, &gf):
 		if gf.Err.Kind == wire.ErrKernel {
-			return results.StatusBootError, err.Error()
+			return resultfile.StatusBootError, err.Error()
 		}
-		return results.StatusGuestError, err.Error()
+		return resultfile.StatusGuestError, err.Error()
 	default:
-		return results.StatusInfraError, err.Error()
+		return resultfile.StatusInfraError, err.Error()
 	}
 }
