@@ -6,14 +6,8 @@ import (
 	"testing"
 
 	"github.com/rolloutlab/rolloutlab/harness/stats"
+	"github.com/rolloutlab/rolloutlab/harness/stats/statstest"
 )
-
-func near(t *testing.T, what string, got, want, tol float64) {
-	t.Helper()
-	if math.Abs(got-want) > tol {
-		t.Errorf("%s = %.6f, want %.6f (±%g)", what, got, want, tol)
-	}
-}
 
 // latencies draws n log-normal request times (ms) around median ms.
 func latencies(seed uint64, n int, median float64) []float64 {
@@ -64,7 +58,7 @@ func TestInjectedRateIsSignificant(t *testing.T) {
 	if !d.Significant || d.P > 1e-10 {
 		t.Fatalf("0/3000 vs 60/3000 not significant: %+v", d)
 	}
-	near(t, "shift against the floor", d.Shift, 0.02/RateFloor, 1e-9)
+	statstest.Near(t, "shift against the floor", d.Shift, 0.02/RateFloor, 1e-9)
 }
 
 func TestRateFloorNearZero(t *testing.T) {
@@ -73,19 +67,19 @@ func TestRateFloorNearZero(t *testing.T) {
 	if d.Significant || math.IsInf(d.Shift, 0) {
 		t.Fatalf("0 vs 1 in 5000: %+v", d)
 	}
-	near(t, "p", d.P, 1, 1e-9)
+	statstest.Near(t, "p", d.P, 1, 1e-9)
 }
 
 func TestFewRepeatsNeverSignificant(t *testing.T) {
 	// 3 vs 3 repeats: the smallest exact p is 0.1, whatever the shift.
 	d := CompareMeans("p99", []float64{50, 55, 60}, []float64{1000, 1100, 1200}, P99FloorMs)
-	near(t, "p", d.P, 0.1, 1e-12)
+	statstest.Near(t, "p", d.P, 0.1, 1e-12)
 	if d.Significant {
 		t.Fatalf("3 vs 3 repeats significant: %+v", d)
 	}
 	// 5 vs 5 can: 2/252 < 0.01 (a 1 s SYN drop's worth of shift).
 	d = CompareMeans("p99", []float64{50, 55, 60, 65, 70}, []float64{1000, 1100, 1200, 1300, 1400}, P99FloorMs)
-	near(t, "p 5v5", d.P, 2.0/252, 1e-12)
+	statstest.Near(t, "p 5v5", d.P, 2.0/252, 1e-12)
 	if !d.Significant {
 		t.Fatalf("5 vs 5 clear shift not significant: %+v", d)
 	}

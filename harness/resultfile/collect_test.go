@@ -37,17 +37,6 @@ func TestCollectJudgesFromRecords(t *testing.T) {
 	}
 }
 
-func TestCollectSkipsKilledBoots(t *testing.T) {
-	root := resultfiletest.Tree(t)
-	runs, skipped, err := resultfile.Collect(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(runs) != 2 || len(skipped) != 1 || skipped[0].Dir != filepath.Join("6.1", "killed") {
-		t.Fatalf("runs %d, skipped %+v", len(runs), skipped)
-	}
-}
-
 func TestRunStatusJSON(t *testing.T) {
 	for _, s := range resultfile.RunStatuses() {
 		b, err := json.Marshal(resultfile.File{Status: s})
