@@ -26,6 +26,8 @@ const (
 	P99FloorMs = 1000.0
 )
 
+// decide applies the rule: the shift against max(|A|, floor), significant
+// only with both a small p and a large shift.
 func decide(d Diff, floor float64) Diff {
 	d.Shift = (d.B - d.A) / math.Max(math.Abs(d.A), floor)
 	d.Significant = !math.IsNaN(d.P) && d.P < Alpha && math.Abs(d.Shift) >= MinShift

@@ -15,11 +15,6 @@ import (
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
-// Aliases keep the fixtures' calls short.
-type fixture = resultfiletest.Fixture
-
-var writeRun = resultfiletest.WriteRun
-
 func TestMatrixRender(t *testing.T) {
 	root := resultfiletest.Tree(t)
 	runs, skipped, err := resultfile.Collect(root)
@@ -96,8 +91,8 @@ func TestMatrixRender(t *testing.T) {
 
 func TestFlakyRepeats(t *testing.T) {
 	root := t.TempDir()
-	writeRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), fixture{Spec: "ipvs:1", StaleShare: 0.3, Seed: 1})
-	writeRun(t, root, "6.1", "6.1.176", "r2", resultfiletest.Day().Add(time.Minute), fixture{Spec: "ipvs:1", Seed: 2})
+	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:1", StaleShare: 0.3, Seed: 1})
+	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r2", resultfiletest.Day().Add(time.Minute), resultfiletest.Fixture{Spec: "ipvs:1", Seed: 2})
 	runs, _, err := resultfile.Collect(root)
 	if err != nil {
 		t.Fatal(err)
@@ -114,8 +109,8 @@ func TestFlakyRepeats(t *testing.T) {
 
 func TestChangedSettingsAreNotPooled(t *testing.T) {
 	root := t.TempDir()
-	writeRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), fixture{Spec: "ipvs:0", StaleShare: 0.3, Seed: 1})
-	writeRun(t, root, "6.1", "6.1.176", "r2", resultfiletest.Day().Add(time.Hour), fixture{Spec: "ipvs:0/rate=120", Seed: 2})
+	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0", StaleShare: 0.3, Seed: 1})
+	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r2", resultfiletest.Day().Add(time.Hour), resultfiletest.Fixture{Spec: "ipvs:0/rate=120", Seed: 2})
 	runs, _, _ := resultfile.Collect(root)
 	m := Build(runs, nil)
 	a := m.Rows[0].Cells["ipvs-reuse0"]

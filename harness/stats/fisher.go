@@ -1,8 +1,6 @@
 package stats
 
-import (
-	"math"
-)
+import "math"
 
 // FisherExact is the two-sided p-value of "k1 of n1 vs k2 of n2 have the
 // event". It is the exact permutation test of per-request 0/1 outcomes
