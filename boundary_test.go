@@ -21,6 +21,7 @@ func TestBoundary(t *testing.T) {
 		{"./vmimages/guest/...", []string{module + "harness/"}},
 		{"./scenario/...", []string{module + "harness/", module + "vmimages/", module + "wire"}},
 		{"./wire/...", []string{module + "harness/", module + "vmimages/"}},
+		{"./enum/...", []string{module + "harness/", module + "vmimages/", module + "wire", module + "scenario"}},
 	}
 	for _, r := range rules {
 		deps := goListDeps(t, r.pkgs)

@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
@@ -85,7 +85,7 @@ var _ = Describe("kube-proxy tier", Label("kube-proxy"), func() {
 
 			By(c.Name + ": the symptoms are the ones the kernel's fixes predict")
 			Expect(r.Counts.Requests).To(BeNumerically(">", 0))
-			Expect(c.Verdict.Status).NotTo(Equal(results.Error), strings.Join(c.Verdict.Reasons, "; "))
+			Expect(c.Verdict.Status).NotTo(Equal(verdict.Error), strings.Join(c.Verdict.Reasons, "; "))
 			expectPredictedSymptoms(f, &c)
 
 			By(c.Name + ": fidelity: what kube-proxy programmed against what the dataplane tier programs")

@@ -11,8 +11,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
 	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
@@ -47,8 +48,8 @@ func resultDir(kernelName string) string {
 var _ = Describe("rollout", Label("rollout"), Ordered, ContinueOnFailure, func() {
 	// One guest runs every cell in order (boots are the slow part under
 	// TCG); each cell is then judged by its own spec.
-	var file *results.File
-	byName := map[string]*results.Cell{}
+	var file *resultfile.File
+	byName := map[string]*resultfile.Cell{}
 
 	BeforeAll(func(ctx SpecContext) {
 		kenv, _, err := env.ForCells(ctx, rolloutCells)
@@ -69,13 +70,13 @@ var _ = Describe("rollout", Label("rollout"), Ordered, ContinueOnFailure, func()
 		It(asked.Name+": behaves as the kernel's IPVS fixes predict", func() {
 			c := byName[asked.Name]
 			Expect(c).NotTo(BeNil(), "no result for cell %s", asked.Name)
-			if results.Starved(c.Result) && os.Getenv("ROLLOUTLAB_REQUIRE_MEASURED") == "" {
+			if verdict.Starved(c.Result) && os.Getenv("ROLLOUTLAB_REQUIRE_MEASURED") == "" {
 				// Not a verdict on the kernel either way: this host could not
 				// generate the load (e.g. a heavy kernel under TCG on 2 cores).
 				// `make test` sets ROLLOUTLAB_REQUIRE_MEASURED: CI must measure.
 				Skip("not measurable on this host: " + strings.Join(c.Verdict.Reasons, "; "))
 			}
-			Expect(c.Verdict.Status).NotTo(Equal(results.Error), "cell could not be judged: %s", strings.Join(c.Verdict.Reasons, "; "))
+			Expect(c.Verdict.Status).NotTo(Equal(verdict.Error), "cell could not be judged: %s", strings.Join(c.Verdict.Reasons, "; "))
 			r := c.Result
 
 			By("the rollout really happened under load")
@@ -90,10 +91,10 @@ var _ = Describe("rollout", Label("rollout"), Ordered, ContinueOnFailure, func()
 })
 
 // expectPredictedSymptoms holds a cell to what the IPVS fixes of the
-// kernel predict (results.Expect); with unknown provenance, to what a
+// kernel predict (verdict.Expect); with unknown provenance, to what a
 // correct kernel does: no symptom.
-func expectPredictedSymptoms(f *results.File, c *results.Cell) {
-	want, known := results.Expect(c.Result, f.Kernel.Fixes)
+func expectPredictedSymptoms(f *resultfile.File, c *resultfile.Cell) {
+	want, known := verdict.Expect(c.Result, f.Kernel.Fixes)
 	if !known {
 		want.Symptoms = nil
 	}
@@ -107,11 +108,11 @@ func expectPredictedSymptoms(f *results.File, c *results.Cell) {
 		f.Kernel.Name, f.Kernel.Fixes.String(), c.Name, got, reasons, want.Symptoms, want.Why)
 }
 
-func statusOf(f *results.File) string {
+func statusOf(f *resultfile.File) string {
 	if f == nil {
 		return "no result"
 	}
-	return f.Status + ": " + f.Error
+	return f.Status.String() + ": " + f.Error
 }
 
 func eventPods(r *scenario.CellResult, kind scenario.EventKind) []string {

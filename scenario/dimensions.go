@@ -1,9 +1,6 @@
 package scenario
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/rolloutlab/rolloutlab/enum"
 
 // ProxyMode is kube-proxy's --proxy-mode: how Service traffic is steered.
 type ProxyMode string
@@ -20,7 +17,7 @@ func ProxyModes() []ProxyMode { return []ProxyMode{ModeIPVS, ModeIPTables, ModeN
 func (m ProxyMode) String() string { return string(m) }
 
 // Valid reports whether m is a mode this harness can run.
-func (m ProxyMode) Valid() error { return oneOf("proxy mode", m, ProxyModes()) }
+func (m ProxyMode) Valid() error { return enum.Check("proxy mode", m, ProxyModes()) }
 
 // ParseProxyMode reads a mode as users type it.
 func ParseProxyMode(s string) (ProxyMode, error) {
@@ -43,7 +40,7 @@ func Tiers() []Tier { return []Tier{TierDataplane, TierKubeProxy} }
 
 func (t Tier) String() string { return string(t) }
 
-func (t Tier) Valid() error { return oneOf("tier", t, Tiers()) }
+func (t Tier) Valid() error { return enum.Check("tier", t, Tiers()) }
 
 // ParseTier reads a tier as users type it.
 func ParseTier(s string) (Tier, error) {
@@ -64,19 +61,4 @@ func IPTablesBackends() []IPTablesBackend { return []IPTablesBackend{BackendNFT,
 
 func (b IPTablesBackend) String() string { return string(b) }
 
-func (b IPTablesBackend) Valid() error { return oneOf("iptables backend", b, IPTablesBackends()) }
-
-// oneOf is the one error every dimension gives for a bad value: what was
-// wrong and what would be accepted.
-func oneOf[T ~string](what string, v T, valid []T) error {
-	for _, ok := range valid {
-		if v == ok {
-			return nil
-		}
-	}
-	names := make([]string, len(valid))
-	for i, ok := range valid {
-		names[i] = string(ok)
-	}
-	return fmt.Errorf("%s %q: want one of %s", what, string(v), strings.Join(names, ", "))
-}
+func (b IPTablesBackend) Valid() error { return enum.Check("iptables backend", b, IPTablesBackends()) }

@@ -37,7 +37,7 @@ func Archive(ctx context.Context, cacheDir string, files map[string]string) (str
 	sort.Strings(names)
 	h := sha256.New()
 	for _, n := range names {
-		sum, err := fileSHA256(files[n])
+		sum, err := cache.FileSHA256(files[n])
 		if err != nil {
 			return "", err
 		}
@@ -105,17 +105,4 @@ func addFile(cw *cpio.Writer, name, src string) error {
 		return fmt.Errorf("archive %s: %w", name, err)
 	}
 	return nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

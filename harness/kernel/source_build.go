@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rolloutlab/rolloutlab/harness/cache"
 	"github.com/rolloutlab/rolloutlab/harness/fetch"
 	"github.com/rolloutlab/rolloutlab/harness/kbuild"
 	"github.com/rolloutlab/rolloutlab/kernels"
@@ -116,24 +117,11 @@ func debianSourceTarball(ctx context.Context, e *Entry, store *fetch.Store, work
 		return "", "", fmt.Errorf("%s: want one usr/src/linux-source-*.tar.* in the package, found %v", src.Package, written)
 	}
 	tarball = filepath.Join(work, filepath.FromSlash(written[0]))
-	if sha, err = fileSHA256(tarball); err != nil {
+	if sha, err = cache.FileSHA256(tarball); err != nil {
 		return "", "", err
 	}
 	logf("source %s unpacked", path.Base(written[0]))
 	return tarball, sha, nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // buildInputsHash covers the embedded patches and fragments a build entry

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
@@ -17,18 +18,18 @@ import (
 // directory (result.json + raw records) under outDir. The result file is
 // written whatever happened, with a status saying whose fault a failure is;
 // cells that finished before a crash keep their numbers.
-func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir string) (*results.File, string, error) {
+func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir string) (*resultfile.File, string, error) {
 	cells = withDefaults(cells)
-	f := &results.File{
+	f := &resultfile.File{
 		Tier:      tierOf(cells),
 		StartedAt: time.Now().UTC(),
 		Kernel:    env.KernelInfo(),
-		Image:     results.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key},
-		QEMU:      results.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB},
-		Host:      results.Host(),
+		Image:     resultfile.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key},
+		QEMU:      resultfile.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB},
+		Host:      resultfile.Host(),
 	}
 	if root, err := ModuleRoot(); err == nil {
-		f.Harness = results.Harness(root)
+		f.Harness = resultfile.Harness(root)
 	}
 	// Each cell runs ~20-40 s under TCG; give the whole boot room for all.
 	t := qemu.TimeoutsFor(env.Accel)
@@ -51,7 +52,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		bootErr = unexplainedMissing(cells, res)
 	}
 	f.Status, f.Error = statusOf(bootErr)
-	path, werr := results.Write(outDir, f, files)
+	path, werr := resultfile.Write(outDir, f, files)
 	if werr != nil {
 		return f, "", errors.Join(bootErr, werr)
 	}
@@ -59,9 +60,9 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 }
 
 // KernelInfo is the provenance recorded in every result.
-func (env *Env) KernelInfo() results.KernelInfo {
+func (env *Env) KernelInfo() resultfile.KernelInfo {
 	k := env.Kernel
-	info := results.KernelInfo{
+	info := resultfile.KernelInfo{
 		Name: k.Entry.Name, Release: k.Entry.Release, UnameR: k.UnameR, Source: k.Entry.Source,
 		VmlinuzSHA256: k.VmlinuzSHA256, Fixes: k.Entry.Fixes, FixesSource: k.Entry.FixesSource,
 	}
@@ -83,9 +84,9 @@ func withDefaults(cells []scenario.Cell) []scenario.Cell {
 // order asked. A cell the guest never reported is an error cell, not a
 // missing row; a result for a cell nobody asked for (or a second one) is
 // kept as an error cell too, so nothing the guest sent disappears.
-func collectCells(asked []scenario.Cell, res *Result) []results.Cell {
+func collectCells(asked []scenario.Cell, res *Result) []resultfile.Cell {
 	got := map[string]*scenario.CellResult{}
-	var extra []results.Cell
+	var extra []resultfile.Cell
 	askedName := map[string]bool{}
 	for _, a := range asked {
 		askedName[a.Name] = true
@@ -101,14 +102,14 @@ func collectCells(asked []scenario.Cell, res *Result) []results.Cell {
 			got[name] = cr
 		}
 	}
-	var out []results.Cell
+	var out []resultfile.Cell
 	for _, a := range asked {
 		cr := got[a.Name]
 		if cr == nil {
 			out = append(out, errorCell(a.Name, missingCellReason(res)))
 			continue
 		}
-		c := results.Cell{Name: a.Name, Result: cr, Verdict: results.Judge(cr)}
+		c := resultfile.Cell{Name: a.Name, Result: cr, Verdict: verdict.Judge(cr)}
 		if rec := a.Name + ".records.jsonl.gz"; res.Files[rec] != nil {
 			c.Records = rec
 		}
@@ -139,8 +140,8 @@ func unexplainedMissing(asked []scenario.Cell, res *Result) error {
 	return &ProtocolError{Missing: missing}
 }
 
-func errorCell(name, msg string) results.Cell {
-	return results.Cell{Name: name, Verdict: results.Verdict{Status: results.Error, Reasons: []string{msg}}, Error: msg}
+func errorCell(name, msg string) resultfile.Cell {
+	return resultfile.Cell{Name: name, Verdict: verdict.Verdict{Status: verdict.Error, Reasons: []string{msg}}, Error: msg}
 }
 
 // missingCellReason says why a cell has no result, with everything the
@@ -156,9 +157,9 @@ func missingCellReason(res *Result) string {
 	return msg
 }
 
-func statusOf(err error) (string, string) {
+func statusOf(err error) (resultfile.RunStatus, string) {
 	if err == nil {
-		return results.StatusOK, ""
+		return resultfile.StatusOK, ""
 	}
 	var be *qemu.BootError
 	var he *qemu.HangError
@@ -166,15 +167,15 @@ func statusOf(err error) (string, string) {
 	var pe *ProtocolError
 	switch {
 	case errors.As(err, &be), errors.As(err, &he):
-		return results.StatusBootError, err.Error()
+		return resultfile.StatusBootError, err.Error()
 	case errors.As(err, &pe):
-		return results.StatusInfraError, err.Error()
+		return resultfile.StatusInfraError, err.Error()
 	case errors.As(err, &gf):
 		if gf.Err.Kind == wire.ErrKernel {
-			return results.StatusBootError, err.Error()
+			return resultfile.StatusBootError, err.Error()
 		}
-		return results.StatusGuestError, err.Error()
+		return resultfile.StatusGuestError, err.Error()
 	default:
-		return results.StatusInfraError, err.Error()
+		return resultfile.StatusInfraError, err.Error()
 	}
 }

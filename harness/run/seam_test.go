@@ -13,7 +13,8 @@ import (
 	"github.com/rolloutlab/rolloutlab/harness/image"
 	"github.com/rolloutlab/rolloutlab/harness/kernel"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
@@ -99,7 +100,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 		return []string{line(t, wire.CellDone(measured(c))), line(t, wire.FileMsg(c.Name+".records.jsonl.gz", []byte("gz")))}
 	}
 	type want struct {
-		status   string
+		status   resultfile.RunStatus
 		errHas   string // in the returned error and result.Error
 		errType  any    // pointer to the error type errors.As must find
 		measured []string
@@ -119,7 +120,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 				l = append(l, cellLines(t, ipt)...)
 				return append(l, line(t, wire.Done()))
 			},
-			want: want{status: results.StatusOK, measured: []string{"ipvs-reuse1", "iptables"}},
+			want: want{status: resultfile.StatusOK, measured: []string{"ipvs-reuse1", "iptables"}},
 		},
 		{
 			name: "kernel panic after the first cell",
@@ -127,19 +128,19 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 				return append([]string{hello(t)}, cellLines(t, ipvs)...)
 			},
 			end:  &qemu.BootError{Reason: "kernel panic: Kernel panic - not syncing: Fatal exception in interrupt"},
-			want: want{status: results.StatusBootError, errHas: "kernel panic", errType: new(*qemu.BootError), measured: []string{"ipvs-reuse1"}, errored: map[string]string{"iptables": "no result"}},
+			want: want{status: resultfile.StatusBootError, errHas: "kernel panic", errType: new(*qemu.BootError), measured: []string{"ipvs-reuse1"}, errored: map[string]string{"iptables": "no result"}},
 		},
 		{
 			name:  "hung guest, no hello",
 			lines: func(t *testing.T) []string { return []string{"Booting from ROM..."} },
 			end:   &qemu.HangError{Phase: "boot (no agent hello)", After: "90s"},
-			want:  want{status: results.StatusBootError, errHas: "boot (no agent hello)", errType: new(*qemu.HangError), errored: map[string]string{"ipvs-reuse1": "no result", "iptables": "no result"}},
+			want:  want{status: resultfile.StatusBootError, errHas: "boot (no agent hello)", errType: new(*qemu.HangError), errored: map[string]string{"ipvs-reuse1": "no result", "iptables": "no result"}},
 		},
 		{
 			name:  "QEMU could not start",
 			lines: func(t *testing.T) []string { return nil },
 			end:   &qemu.InfraError{Op: "start QEMU", Err: errors.New("exec format error")},
-			want:  want{status: results.StatusInfraError, errHas: "start QEMU", errType: new(*qemu.InfraError), errored: map[string]string{"ipvs-reuse1": "no result", "iptables": "no result"}},
+			want:  want{status: resultfile.StatusInfraError, errHas: "start QEMU", errType: new(*qemu.InfraError), errored: map[string]string{"ipvs-reuse1": "no result", "iptables": "no result"}},
 		},
 		{
 			name: "truncated cell result",
@@ -149,7 +150,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 				l = append(l, cellLines(t, ipt)...)
 				return append(l, line(t, wire.Done()))
 			},
-			want: want{status: results.StatusInfraError, errHas: "could not be decoded", errType: new(*ProtocolError), measured: []string{"iptables"}, errored: map[string]string{"ipvs-reuse1": "undecodable control line"}},
+			want: want{status: resultfile.StatusInfraError, errHas: "could not be decoded", errType: new(*ProtocolError), measured: []string{"iptables"}, errored: map[string]string{"ipvs-reuse1": "undecodable control line"}},
 		},
 		{
 			name: "undecodable message beside complete results",
@@ -159,14 +160,14 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 				l = append(l, cellLines(t, ipt)...)
 				return append(l, line(t, wire.Done()))
 			},
-			want: want{status: results.StatusInfraError, errHas: "unknown field", errType: new(*ProtocolError), measured: []string{"ipvs-reuse1", "iptables"}},
+			want: want{status: resultfile.StatusInfraError, errHas: "unknown field", errType: new(*ProtocolError), measured: []string{"ipvs-reuse1", "iptables"}},
 		},
 		{
 			name: "missing cell, guest silent about it",
 			lines: func(t *testing.T) []string {
 				return append(append([]string{hello(t)}, cellLines(t, ipvs)...), line(t, wire.Done()))
 			},
-			want: want{status: results.StatusInfraError, errHas: "without reporting cell(s) iptables", errType: new(*ProtocolError), measured: []string{"ipvs-reuse1"}, errored: map[string]string{"iptables": "no result"}},
+			want: want{status: resultfile.StatusInfraError, errHas: "without reporting cell(s) iptables", errType: new(*ProtocolError), measured: []string{"ipvs-reuse1"}, errored: map[string]string{"iptables": "no result"}},
 		},
 		{
 			name: "a cell nobody asked for",
@@ -178,14 +179,14 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 				l = append(l, line(t, wire.CellDone(measured(stray))))
 				return append(l, line(t, wire.Done()))
 			},
-			want: want{status: results.StatusOK, measured: []string{"ipvs-reuse1", "iptables"}, errored: map[string]string{"nftables-stray": "not asked for"}},
+			want: want{status: resultfile.StatusOK, measured: []string{"ipvs-reuse1", "iptables"}, errored: map[string]string{"nftables-stray": "not asked for"}},
 		},
 		{
 			name: "guest reports a missing kernel feature",
 			lines: func(t *testing.T) []string {
 				return []string{hello(t), line(t, wire.Fail(wire.ErrKernel, "modules", errors.New("ip_vs: not found"))), line(t, wire.Done())}
 			},
-			want: want{status: results.StatusBootError, errHas: "ip_vs: not found", errType: new(*GuestFailed), errored: map[string]string{"ipvs-reuse1": "ip_vs: not found", "iptables": "ip_vs: not found"}},
+			want: want{status: resultfile.StatusBootError, errHas: "ip_vs: not found", errType: new(*GuestFailed), errored: map[string]string{"ipvs-reuse1": "ip_vs: not found", "iptables": "ip_vs: not found"}},
 		},
 		{
 			name: "guest reports a scenario failure in one cell",
@@ -193,7 +194,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 				l := append([]string{hello(t)}, cellLines(t, ipvs)...)
 				return append(l, line(t, wire.Fail(wire.ErrScenario, "scenario", errors.New("cell iptables: node setup: no veth"))), line(t, wire.Done()))
 			},
-			want: want{status: results.StatusGuestError, errHas: "no veth", errType: new(*GuestFailed), measured: []string{"ipvs-reuse1"}, errored: map[string]string{"iptables": "no veth"}},
+			want: want{status: resultfile.StatusGuestError, errHas: "no veth", errType: new(*GuestFailed), measured: []string{"ipvs-reuse1"}, errored: map[string]string{"iptables": "no veth"}},
 		},
 	}
 	for _, tc := range cases {
@@ -213,7 +214,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 			if path == "" {
 				t.Fatal("no result file written")
 			}
-			onDisk, rerr := results.Read(path)
+			onDisk, rerr := resultfile.Read(path)
 			if rerr != nil {
 				t.Fatal(rerr)
 			}
@@ -223,7 +224,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 			if tc.want.errHas != "" && !strings.Contains(onDisk.Error, tc.want.errHas) {
 				t.Errorf("result.json error %q lacks %q", onDisk.Error, tc.want.errHas)
 			}
-			byName := map[string]results.Cell{}
+			byName := map[string]resultfile.Cell{}
 			for _, c := range onDisk.Cells {
 				byName[c.Name] = c
 			}
@@ -235,7 +236,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 				switch {
 				case !ok || c.Result == nil:
 					t.Errorf("cell %s: no measured result written", name)
-				case c.Verdict.Status != results.Clean:
+				case c.Verdict.Status != verdict.Clean:
 					t.Errorf("cell %s: verdict %+v, want clean", name, c.Verdict)
 				case c.Records == "":
 					t.Errorf("cell %s: records file not linked", name)
@@ -247,7 +248,7 @@ func TestScenarioThroughTheSeam(t *testing.T) {
 			}
 			for name, reason := range tc.want.errored {
 				c, ok := byName[name]
-				if !ok || c.Verdict.Status != results.Error || !strings.Contains(strings.Join(c.Verdict.Reasons, " "), reason) {
+				if !ok || c.Verdict.Status != verdict.Error || !strings.Contains(strings.Join(c.Verdict.Reasons, " "), reason) {
 					t.Errorf("cell %s: %+v, want an error cell whose reason names %q", name, c, reason)
 				}
 			}

@@ -9,7 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/abtest"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
 	"github.com/rolloutlab/rolloutlab/harness/run"
 )
 
@@ -34,9 +35,9 @@ significant when p < 0.01 and the shift is >= 20 % (Firecracker's A/B rule).`,
 			if err != nil {
 				return err
 			}
-			ccs := results.Compare(a, b)
-			results.WriteCompare(os.Stdout, args[0], args[1], ccs)
-			if failOnChange && results.AnyChanged(ccs) {
+			ccs := abtest.Compare(a, b)
+			abtest.WriteCompare(os.Stdout, args[0], args[1], ccs)
+			if failOnChange && abtest.AnyChanged(ccs) {
 				return &exitCode{code: 3}
 			}
 			return nil
@@ -49,7 +50,7 @@ significant when p < 0.01 and the shift is >= 20 % (Firecracker's A/B rule).`,
 
 // resolveSide: an existing path wins; otherwise the argument is a kernel
 // name (or a version the catalog resolves, e.g. 6.1.176) under root.
-func resolveSide(root, arg string) ([]results.Run, error) {
+func resolveSide(root, arg string) ([]resultfile.Run, error) {
 	p := arg
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		p = filepath.Join(root, arg)
@@ -64,7 +65,7 @@ func resolveSide(root, arg string) ([]results.Run, error) {
 			}
 		}
 	}
-	runs, skipped, err := results.LoadPath(p)
+	runs, skipped, err := resultfile.LoadPath(p)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", arg, err)
 	}

@@ -16,8 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rolloutlab/rolloutlab/harness/kernel"
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/harness/report"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
 	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
@@ -184,17 +186,17 @@ func runOne(ctx context.Context, envs *envCache, j job, cells []scenario.Cell, d
 	if path != "" {
 		fmt.Fprintf(os.Stderr, "[%s] result: %s\n", j.kernel, path)
 	}
-	counts := map[string]int{}
+	counts := map[verdict.Status]int{}
 	for _, c := range fr.Cells {
 		counts[c.Verdict.Status]++
 	}
 	var parts []string
-	for _, s := range []string{results.Affected, results.Clean, results.Error} {
+	for _, s := range []verdict.Status{verdict.Affected, verdict.Clean, verdict.Error} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
-	return fr.Status + " [" + strings.Join(parts, ", ") + "]", err
+	return fr.Status.String() + " [" + strings.Join(parts, ", ") + "]", err
 }
 
 // matrixKernels resolves --kernels against the catalog before any boot, so
@@ -284,7 +286,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 
 // renderMatrix regenerates the reports from whatever is under root.
 func renderMatrix(root string) error {
-	runs, skipped, err := results.Collect(root)
+	runs, skipped, err := resultfile.Collect(root)
 	if err != nil {
 		return err
 	}
@@ -295,10 +297,10 @@ func renderMatrix(root string) error {
 		fmt.Fprintf(os.Stderr, "no result.json under %s: nothing to render\n", root)
 		return nil
 	}
-	if err := results.Render(root, results.Build(runs, skipped)); err != nil {
+	if err := report.Render(root, report.Build(runs, skipped)); err != nil {
 		return fmt.Errorf("render matrix: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "matrix: %d run(s) -> %s, %s, %s/\n", len(runs),
-		filepath.Join(root, results.MatrixMD), filepath.Join(root, results.MatrixHTML), filepath.Join(root, results.ChartsDir))
+		filepath.Join(root, report.MatrixMD), filepath.Join(root, report.MatrixHTML), filepath.Join(root, resultfile.ChartsDir))
 	return nil
 }

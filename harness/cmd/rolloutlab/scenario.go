@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolloutlab/rolloutlab/harness/results"
+	"github.com/rolloutlab/rolloutlab/enum"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
 	"github.com/rolloutlab/rolloutlab/harness/run"
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
@@ -54,7 +54,7 @@ func newScenarioCommand(g *globalFlags) *cobra.Command {
 }
 
 // printCells is the human summary; the numbers are the result file's.
-func printCells(f *results.File) {
+func printCells(f *resultfile.File) {
 	fmt.Printf("kernel %s (%s) accel %s status %s\n", f.Kernel.Name, f.Facts.KernelRelease, f.QEMU.Accel, f.Status)
 	fmt.Printf("%-34s %-9s %6s %5s %6s %6s %6s %8s %8s  %s\n", "CELL", "VERDICT", "REQS", "ERRS", "TO-OLD", ">=1s", "TMOUT", "p99ms", "conn99", "SYMPTOMS")
 	for _, c := range f.Cells {
@@ -65,6 +65,6 @@ func printCells(f *results.File) {
 		n := c.Result.Counts
 		errs := n.Requests - n.Successes
 		fmt.Printf("%-34s %-9s %6d %5d %6d %6d %6d %8.1f %8.1f  %s\n", c.Name, c.Verdict.Status, n.Requests, errs,
-			n.ToTerminating, n.SlowConnects, n.Errors[scenario.ErrTimeout], c.Result.Total.P99, c.Result.Connect.P99, strings.Join(c.Verdict.Symptoms, " "))
+			n.ToTerminating, n.SlowConnects, n.Errors[scenario.ErrTimeout], c.Result.Total.P99, c.Result.Connect.P99, enum.Join(c.Verdict.Symptoms, " "))
 	}
 }

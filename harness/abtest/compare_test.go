@@ -1,0 +1,65 @@
+package abtest
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile/resultfiletest"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
+)
+
+func TestCompareKernels(t *testing.T) {
+	root := resultfiletest.Tree(t)
+	a, _, err := resultfile.LoadPath(filepath.Join(root, "6.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := resultfile.LoadPath(filepath.Join(root, "5.10", "r1", "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccs := Compare(a, b)
+	got := map[string]CellCompare{}
+	for _, c := range ccs {
+		got[c.Cell] = c
+	}
+	reuse0 := got["ipvs-reuse0"]
+	if !reuse0.Changed || reuse0.Verdicts != [2]verdict.Status{verdict.Clean, verdict.Affected} || !reuse0.Comparable {
+		t.Fatalf("ipvs-reuse0 %+v", reuse0)
+	}
+	if d := reuse0.Diffs[0]; d.Metric != "to_terminating" || !d.Significant || d.A != 0 || d.P >= Alpha {
+		t.Errorf("to_terminating diff %+v", d)
+	}
+	ipt := got["iptables"]
+	if ipt.Changed {
+		t.Errorf("iptables (two clean samples of one distribution) changed: %+v", ipt.Diffs)
+	}
+	for _, d := range ipt.Diffs {
+		if d.Significant {
+			t.Errorf("iptables %s significant: %+v", d.Metric, d)
+		}
+	}
+	if c := got["ipvs-reuse0-nodest0"]; c.A != nil || !c.Changed {
+		t.Errorf("one-sided cell %+v", c)
+	}
+	var out bytes.Buffer
+	WriteCompare(&out, "6.1", "5.10", ccs)
+	if !strings.Contains(out.String(), "ipvs-reuse0: clean -> affected  [CHANGED]") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+func TestCompareDifferentSettings(t *testing.T) {
+	root := t.TempDir()
+	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0", Seed: 1})
+	resultfiletest.WriteRun(t, root, "6.12", "6.12.117", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0/rate=120", Seed: 1})
+	a, _, _ := resultfile.LoadPath(filepath.Join(root, "6.1"))
+	b, _, _ := resultfile.LoadPath(filepath.Join(root, "6.12"))
+	cc := Compare(a, b)[0]
+	if cc.Comparable || len(cc.Diffs) != 0 {
+		t.Fatalf("different settings compared: %+v", cc)
+	}
+}

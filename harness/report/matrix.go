@@ -1,0 +1,85 @@
+// Package report is the results matrix: kernels x cells from the pooled
+// repeats, each kernel's headline, which fix removed a symptom, and its
+// renderings (matrix.md, matrix.html, SVG charts). Everything rendered
+// comes from the inputs (no generation time), so an unchanged results tree
+// renders byte-identically.
+package report
+
+import (
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/repeats"
+	"github.com/rolloutlab/rolloutlab/harness/resultfile"
+	"github.com/rolloutlab/rolloutlab/scenario"
+)
+
+// Output names under the results root.
+const (
+	MatrixMD   = "matrix.md"
+	MatrixHTML = "matrix.html"
+)
+
+// Matrix is kernels x cells, each entry the aggregate of its latest
+// configuration's repeats.
+type Matrix struct {
+	Rows       []*Row
+	Columns    []string
+	Skipped    []resultfile.Skipped
+	Superseded int // older configurations of a key, not shown
+}
+
+// Row is one kernel in one tier.
+type Row struct {
+	Tier        string
+	Kernel      string
+	Release     string
+	UnameR      string
+	Fixes       scenario.FixSet
+	FixesSource string
+	Accel       string
+	Cells       map[string]*repeats.Agg
+	Headline    string
+}
+
+// Build makes the matrix from collected runs. It reads records files but
+// writes nothing.
+func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
+	groups, superseded := repeats.Latest(repeats.Groups(runs))
+	m := &Matrix{Skipped: skipped, Superseded: superseded}
+	rows := map[[2]string]*Row{}
+	cols := map[string]bool{}
+	for _, g := range groups {
+		rk := [2]string{g.Tier, g.Kernel}
+		row := rows[rk]
+		if row == nil {
+			row = &Row{Tier: g.Tier, Kernel: g.Kernel, Cells: map[string]*repeats.Agg{}}
+			rows[rk] = row
+			m.Rows = append(m.Rows, row)
+		}
+		// Provenance from the newest run of the row.
+		newest := g.Samples[len(g.Samples)-1].Run.File
+		if row.Release == "" || newest.Kernel.Release != "" {
+			row.Release, row.UnameR = newest.Kernel.Release, newest.Kernel.UnameR
+			row.Fixes, row.FixesSource = newest.Kernel.Fixes, newest.Kernel.FixesSource
+		}
+		row.Cells[g.Cell] = repeats.Pool(g)
+		cols[g.Cell] = true
+	}
+	for _, row := range m.Rows {
+		accels := map[string]bool{}
+		for _, a := range row.Cells {
+			for _, x := range strings.Split(a.Accel, "+") {
+				accels[x] = true
+			}
+		}
+		row.Accel = strings.Join(slices.Sorted(maps.Keys(accels)), "+")
+		row.Headline = Headline(row)
+	}
+	slices.SortStableFunc(m.Rows, compareRows)
+	m.Columns = repeats.CellOrder(cols)
+	sort.Slice(m.Skipped, func(i, j int) bool { return m.Skipped[i].Dir < m.Skipped[j].Dir })
+	return m
+}

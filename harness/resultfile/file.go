@@ -1,0 +1,84 @@
+// Package resultfile is the versioned result file a boot produces
+// (rolloutlab/result/v1): written atomically beside its raw per-request
+// records, and read back, one run or a whole results tree, with every cell
+// re-judged from those records, so every number in a report can be traced
+// back to the requests behind it.
+package resultfile
+
+import (
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
+	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/wire"
+)
+
+// Format names this file layout; bump it on incompatible changes.
+const Format = "rolloutlab/result/v1"
+
+// File is one boot's results (one kernel, several cells).
+type File struct {
+	Format    string      `json:"format"`
+	Tier      string      `json:"tier"` // a scenario.Tier, or "mixed" when the cells disagree
+	Status    RunStatus   `json:"status"`
+	Error     string      `json:"error,omitempty"`
+	StartedAt time.Time   `json:"started_at"`
+	WallSec   float64     `json:"wall_seconds"`
+	Kernel    KernelInfo  `json:"kernel"`
+	Image     ImageInfo   `json:"image"`
+	Harness   HarnessInfo `json:"harness"`
+	QEMU      QEMUInfo    `json:"qemu"`
+	Host      HostInfo    `json:"host"`
+	Facts     wire.Facts  `json:"guest"`
+	Cells     []Cell      `json:"cells"`
+}
+
+// KernelInfo is the kernel's provenance.
+type KernelInfo struct {
+	Name          string          `json:"name"`
+	Release       string          `json:"release"`
+	UnameR        string          `json:"uname_r"`
+	Source        string          `json:"source"`
+	VmlinuzSHA256 string          `json:"vmlinuz_sha256"`
+	Packages      []string        `json:"packages,omitempty"` // "name version sha256"
+	Fixes         scenario.FixSet `json:"fixes"`
+	FixesSource   string          `json:"fixes_source"`
+}
+
+// ImageInfo identifies the guest userspace.
+type ImageInfo struct {
+	SHA256 string `json:"sha256"`
+	Key    string `json:"key"`
+}
+
+// HarnessInfo identifies the code that produced the result.
+type HarnessInfo struct {
+	Commit    string `json:"commit"`
+	Dirty     bool   `json:"dirty"`
+	GoVersion string `json:"go_version"`
+}
+
+// QEMUInfo records the emulator and, above all, the accelerator.
+type QEMUInfo struct {
+	Version     string `json:"version"`
+	Accel       string `json:"accel"`
+	AccelReason string `json:"accel_reason"`
+	CPUs        int    `json:"cpus"`
+	MemoryMiB   int    `json:"memory_mib"`
+}
+
+// HostInfo says where it ran.
+type HostInfo struct {
+	Hostname string `json:"hostname"`
+	CPUs     int    `json:"cpus"`
+	Kernel   string `json:"kernel"`
+}
+
+// Cell is one cell's result and where its raw records are.
+type Cell struct {
+	Name    string               `json:"name"`
+	Verdict verdict.Verdict      `json:"verdict"`
+	Result  *scenario.CellResult `json:"result,omitempty"`
+	Records string               `json:"records,omitempty"` // file name beside the result
+	Error   string               `json:"error,omitempty"`
+}
