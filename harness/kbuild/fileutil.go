@@ -1,12 +1,12 @@
 package kbuild
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/rolloutlab/rolloutlab/harness/cache"
 )
 
 func readConfig(path string) (*Config, error) {
@@ -18,16 +18,11 @@ func readConfig(path string) (*Config, error) {
 }
 
 func verifySHA256(path, want string) error {
-	f, err := os.Open(path)
+	got, err := cache.FileSHA256(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got != want {
 		return fmt.Errorf("%s: sha256 %s, want %s", path, got, want)
 	}
 	return nil

@@ -390,16 +390,7 @@ func moveHashed(src, dst string) (string, error) {
 	if err := os.Rename(src, dst); err != nil {
 		return "", err
 	}
-	f, err := os.Open(dst)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", dst, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return cache.FileSHA256(dst)
 }
 
 // diskTree is a ModuleTree over an unpacked lib/modules/<u> directory. It
