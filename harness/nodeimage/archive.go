@@ -81,7 +81,7 @@ func writeArchive(dst string, s layerSet, cfg imageConfig, refs []string) (layer
 	}
 	tagged := map[name.Reference]v1.Image{}
 	for _, r := range refs {
-		tag, err := name.NewTag(r, name.StrictValidation)
+		tag, err := name.NewTag(r)
 		if err != nil {
 			return st, fmt.Errorf("tag %q: %w", r, err)
 		}

@@ -112,7 +112,6 @@ func Build(ctx context.Context, opt Options) (*Result, error) {
 		have[n] = true
 	}
 	images := ComponentImages()
-	var built []ComponentImage
 	for _, img := range images {
 		m, err := ComponentManifest(img, have)
 		if err != nil {
@@ -127,7 +126,6 @@ func Build(ctx context.Context, opt Options) (*Result, error) {
 			return nil, fmt.Errorf("image %s: %w", img.Name, err)
 		}
 		b.res.Components = append(b.res.Components, *c)
-		built = append(built, img)
 	}
 	if opt.ComponentsOnly {
 		return b.res, nil
