@@ -22,7 +22,7 @@ const EngineFileName = "engine.ext4"
 
 // engineLayout names the rules in engine_tree.go; part of the key: bump it
 // when they change so cached images are rebuilt.
-const engineLayout = "engine-v1"
+const engineLayout = "engine-v2" // v2: setuid/setgid/sticky bits kept
 
 // EngineRoot is a built (or cached) read-only engine root image.
 type EngineRoot struct {

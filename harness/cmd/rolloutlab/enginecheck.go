@@ -27,6 +27,8 @@ var engineCheckScript = strings.Join([]string{
 	"ms() { echo $(( $(date +%s%N) / 1000000 )); }",
 	"s=$(ms); docker load -i " + wire.SeedMount + "/hello.tar; echo \"@step load $(( $(ms) - s ))\"",
 	"s=$(ms); docker run --rm " + ociimage.HelloRef + " a b; echo \"@step run $(( $(ms) - s ))\"",
+	// Memory in use with dockerd idle after a run: MemTotal - MemAvailable.
+	"awk '/^MemTotal/{t=$2} /^MemAvailable/{a=$2} END{printf \"memory in use: %d MiB of %d MiB\\n\", (t-a)/1024, t/1024}' /proc/meminfo",
 	"echo '@images'; docker images --format '{{.Repository}}:{{.Tag}}'",
 }, "\n")
 
