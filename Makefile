@@ -14,7 +14,7 @@ BIN := bin/rolloutlab
 # Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
 JUNIT_DIR := $(CURDIR)/out/junit
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare
+.PHONY: engine-check all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare
 
 all: test
 
@@ -75,6 +75,11 @@ bench-build: deps $(BIN)
 # Connections/s of the scenario's load generator beside ab, same guest, same Service.
 bench-load: deps $(BIN)
 	$(BIN) bench-load
+
+# Boot onto the engine root disk, start dockerd, load and run an image the
+# harness built; prints each step with its duration, fails on any error.
+engine-check: deps $(BIN)
+	flock /tmp/rolloutlab-guest.lock $(BIN) engine-check
 
 kernels: $(BIN)
 	@$(BIN) kernels

@@ -11,3 +11,10 @@ var packagesLock string
 
 // PackagesLock returns the content of vmimages/packages.lock.
 func PackagesLock() []byte { return []byte(packagesLock) }
+
+//go:embed engine.lock
+var engineLock string
+
+// EngineLock returns the content of vmimages/engine.lock: the packages of
+// the engine root disk (container engine and its run-time tools).
+func EngineLock() []byte { return []byte(engineLock) }

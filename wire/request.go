@@ -45,6 +45,9 @@ type Request struct {
 	// Deadline is how long the whole guest-side work may take before the
 	// agent gives up on its own and reports a timeout.
 	Deadline scenario.Duration `json:"deadline,omitempty"`
+	// Root, when set, moves the guest onto a disk root (and optionally
+	// starts the container engine) before the mode runs.
+	Root *RootSpec `json:"root,omitempty"`
 }
 
 // Valid checks a request on either side of the boundary with the same
@@ -52,6 +55,11 @@ type Request struct {
 func (r Request) Valid() error {
 	if err := r.Mode.Valid(); err != nil {
 		return err
+	}
+	if r.Root != nil {
+		if err := r.Root.Valid(); err != nil {
+			return err
+		}
 	}
 	switch r.Mode {
 	case ModeExec:

@@ -104,7 +104,9 @@ func extractTar(r io.Reader, name, pkg string, t tree) error {
 		if p == "" || p == "." {
 			continue
 		}
-		perm := fs.FileMode(h.Mode) & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+		// FileInfo maps tar's raw st_mode bits (04000 ...) to Go's; masking
+		// h.Mode itself with fs.ModeSetuid would drop setuid and sticky.
+		perm := h.FileInfo().Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 		switch h.Typeflag {
 		case tar.TypeReg:
 			var buf bytes.Buffer

@@ -26,6 +26,11 @@ type LockRequest struct {
 	Suite    string   // "" means bookworm
 	Roots    []string // nil means DefaultRoots
 	CacheDir string   // where .debs are downloaded; "" means cache.Dir()
+	// Full keeps the whole Depends closure (the engine root is a real
+	// Debian tree) instead of only the packages the base image's ELF
+	// closure uses.
+	Full     bool
+	Title    string // first header line; "" means the base image's
 	Progress io.Writer
 }
 
@@ -70,18 +75,25 @@ func GenerateLock(ctx context.Context, req LockRequest) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, used, err := selectFiles(t, nil)
-	if err != nil {
-		return nil, err
-	}
-	var kept []LockEntry
-	for _, e := range closure {
-		if slices.Contains(used, e.Package) {
-			kept = append(kept, e)
+	kept := closure
+	if !req.Full {
+		_, used, err := selectFiles(t, nil)
+		if err != nil {
+			return nil, err
+		}
+		kept = nil
+		for _, e := range closure {
+			if slices.Contains(used, e.Package) {
+				kept = append(kept, e)
+			}
 		}
 	}
+	title := req.Title
+	if title == "" {
+		title = "Debian packages of the guest base image (harness/image). Regenerate: vmimages/lock.sh"
+	}
 	header := []string{
-		"Debian packages of the guest base image (harness/image). Regenerate: vmimages/lock.sh",
+		title,
 		fmt.Sprintf("from %s on %s", url, time.Now().UTC().Format("2006-01-02")),
 		"roots: " + strings.Join(req.Roots, " "),
 		"package version pool-path size sha256",

@@ -42,7 +42,12 @@ type Catalog struct {
 	FixesKnown []scenario.Fix `json:"fixes_known"`
 	// Modules are the modules a guest needs; Prepare packs their closure.
 	Modules []string `json:"modules"`
-	Kernels []*Entry `json:"kernels"`
+	// EngineModules are what a guest with a disk root and a container
+	// engine needs beyond Modules (virtio, overlay, docker's netfilter).
+	// Prepare packs modules + engine modules as a second archive, used only
+	// by boots that ask for a disk root, so the dataplane initramfs is unchanged.
+	EngineModules []string `json:"engine_modules"`
+	Kernels       []*Entry `json:"kernels"`
 }
 
 // Entry is one kernel the harness can boot.
@@ -63,6 +68,8 @@ type Entry struct {
 	FixesSource string          `json:"fixes_source"`
 	// Modules to pack; Parse fills in the catalog's list when empty.
 	Modules []string `json:"modules,omitempty"`
+	// EngineModules: as Modules, for the engine archive.
+	EngineModules []string `json:"engine_modules,omitempty"`
 
 	// mainline is set on entries Resolve made for a version outside the
 	// catalog; Prepare looks up their UnameR and Packages at the mirror.
@@ -123,6 +130,9 @@ func Parse(data []byte) (*Catalog, error) {
 		if len(e.Modules) == 0 {
 			e.Modules = slices.Clone(c.Modules)
 		}
+		if len(e.EngineModules) == 0 {
+			e.EngineModules = slices.Clone(c.EngineModules)
+		}
 	}
 	return &c, nil
 }
@@ -144,6 +154,11 @@ func (c *Catalog) validate() error {
 	for i, m := range c.Modules {
 		if !moduleRE.MatchString(m) {
 			errs = append(errs, fmt.Errorf("modules[%d]: bad module name %q", i, m))
+		}
+	}
+	for i, m := range c.EngineModules {
+		if !moduleRE.MatchString(m) {
+			errs = append(errs, fmt.Errorf("engine_modules[%d]: bad module name %q", i, m))
 		}
 	}
 	seen := map[string]bool{}
@@ -223,6 +238,11 @@ func (c *Catalog) validateEntry(e *Entry) []error {
 	for i, m := range e.Modules {
 		if !moduleRE.MatchString(m) {
 			bad(fmt.Sprintf("modules[%d]", i), "bad module name %q", m)
+		}
+	}
+	for i, m := range e.EngineModules {
+		if !moduleRE.MatchString(m) {
+			bad(fmt.Sprintf("engine_modules[%d]", i), "bad module name %q", m)
 		}
 	}
 	for id := range e.Fixes {

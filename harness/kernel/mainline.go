@@ -72,14 +72,15 @@ func (c *Catalog) stockInSeries(v kernelVersion) *Entry {
 func (c *Catalog) mainlineEntry(v kernelVersion) *Entry {
 	fixes, src := fixesByVersion(v)
 	return &Entry{
-		Name:        mainlineNamePrefix + v.String(),
-		Description: "Ubuntu mainline build " + v.Dir() + ", not in the catalog",
-		Release:     v.Release(),
-		Source:      SourceUbuntuMainline,
-		Fixes:       fixes,
-		FixesSource: src,
-		Modules:     slices.Clone(c.Modules),
-		mainline:    &v,
+		Name:          mainlineNamePrefix + v.String(),
+		Description:   "Ubuntu mainline build " + v.Dir() + ", not in the catalog",
+		Release:       v.Release(),
+		Source:        SourceUbuntuMainline,
+		Fixes:         fixes,
+		FixesSource:   src,
+		Modules:       slices.Clone(c.Modules),
+		EngineModules: slices.Clone(c.EngineModules),
+		mainline:      &v,
 	}
 }
 

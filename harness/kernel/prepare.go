@@ -30,10 +30,12 @@ const prepareFormat = 1 + 1 // +1: modules under usr/lib
 
 // Files in a prepared kernel directory.
 const (
-	FileVmlinuz  = "vmlinuz"
-	FileModules  = "modules.cpio.gz"
-	FileConfig   = "config"
-	FileMetadata = "kernel.json"
+	FileVmlinuz = "vmlinuz"
+	FileModules = "modules.cpio.gz"
+	// FileEngineModules holds modules + engine modules, for disk-root boots.
+	FileEngineModules = "modules-engine.cpio.gz"
+	FileConfig        = "config"
+	FileMetadata      = "kernel.json"
 )
 
 // ErrNotSupported marks source kinds Prepare cannot handle yet.
@@ -46,9 +48,13 @@ type Prepared struct {
 	Dir            string // cacheDir/kernels/<name>-<key12>
 	Vmlinuz        string // path of the kernel image
 	ModulesArchive string // path of modules.cpio.gz (initramfs fragment)
-	Config         string // path of the kernel's .config
-	UnameR         string
-	VmlinuzSHA256  string
+	// EngineModulesArchive replaces ModulesArchive in boots with a disk
+	// root; EngineModules is its load order (as Modules).
+	EngineModulesArchive string
+	EngineModules        []string
+	Config               string // path of the kernel's .config
+	UnameR               string
+	VmlinuzSHA256        string
 	// Modules are the modules present (loadable or builtin), dependencies
 	// first: the list to hand the guest agent, which skips builtin ones.
 	Modules []string
@@ -70,6 +76,7 @@ type Metadata struct {
 	FixesSource   string          `json:"fixes_source"`
 	Packages      []Package       `json:"packages"`
 	Modules       *Selection      `json:"modules"`
+	EngineModules *Selection      `json:"engine_modules"`
 	// ModulesDepFrom says where modules.dep came from: "modules.dep" (the
 	// tree's own, rewritten) or "modinfo" (generated).
 	ModulesDepFrom     string `json:"modules_dep_from"`
@@ -87,7 +94,8 @@ func Key(e *Entry) string {
 		Build    *BuildSpec
 		Modules  []string
 		Inputs   string // content of embedded patches and fragments
-	}{prepareFormat, e.UnameR, e.Source, e.Packages, e.Build, e.Modules, buildInputsHash(e.Build)}
+		Engine   []string
+	}{prepareFormat, e.UnameR, e.Source, e.Packages, e.Build, e.Modules, buildInputsHash(e.Build), e.EngineModules}
 	b, _ := json.Marshal(pins) // plain structs: cannot fail
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -183,22 +191,24 @@ func readPrepared(e *Entry, dir string) (*Prepared, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, FileMetadata), err)
 	}
-	if m.Format != prepareFormat || m.Modules == nil {
+	if m.Format != prepareFormat || m.Modules == nil || m.EngineModules == nil {
 		return nil, fmt.Errorf("%s: format %d, want %d (remove the directory)", filepath.Join(dir, FileMetadata), m.Format, prepareFormat)
 	}
 	return &Prepared{
-		Entry:          e,
-		Key:            m.Key,
-		Dir:            dir,
-		Vmlinuz:        filepath.Join(dir, FileVmlinuz),
-		ModulesArchive: filepath.Join(dir, FileModules),
-		Config:         filepath.Join(dir, FileConfig),
-		UnameR:         m.UnameR,
-		VmlinuzSHA256:  m.VmlinuzSHA256,
-		Modules:        m.Modules.Order,
-		Builtin:        m.Modules.Builtin,
-		Missing:        m.Modules.Missing,
-		Meta:           &m,
+		Entry:                e,
+		Key:                  m.Key,
+		Dir:                  dir,
+		Vmlinuz:              filepath.Join(dir, FileVmlinuz),
+		ModulesArchive:       filepath.Join(dir, FileModules),
+		Config:               filepath.Join(dir, FileConfig),
+		UnameR:               m.UnameR,
+		VmlinuzSHA256:        m.VmlinuzSHA256,
+		Modules:              m.Modules.Order,
+		EngineModulesArchive: filepath.Join(dir, FileEngineModules),
+		EngineModules:        m.EngineModules.Order,
+		Builtin:              m.Modules.Builtin,
+		Missing:              m.Modules.Missing,
+		Meta:                 &m,
 	}, nil
 }
 
@@ -250,44 +260,23 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 		return err
 	}
 
-	sel, err := Select(e.Modules, tree.ModuleTree)
+	sel, size, err := packModules(tree, e.Modules, modRoot, origDep, filepath.Join(tmp, FileModules))
 	if err != nil {
-		return fmt.Errorf("module closure: %w", err)
-	}
-	files := []archiveFile{}
-	for _, m := range sel.Loadable {
-		data, err := tree.plain(m)
-		if err != nil {
-			return err
-		}
-		files = append(files, archiveFile{Name: modRoot + PlainModulePath(tree.Paths[m]), Data: data})
-	}
-	keepSet := map[string]bool{}
-	for _, m := range sel.Loadable {
-		keepSet[m] = true
-	}
-	depText := FormatModulesDep(sel, tree.Paths)
-	if origDep != "" {
-		depText = RewriteModulesDep(origDep, keepSet)
-	}
-	files = append(files,
-		archiveFile{Name: modRoot + "modules.dep", Data: []byte(depText)},
-		archiveFile{Name: modRoot + "modules.builtin", Data: []byte(tree.builtinText)},
-	)
-	var buf bytes.Buffer
-	if err := writeCPIOGz(&buf, files); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, FileModules), buf.Bytes(), 0o644); err != nil {
 		return err
 	}
 	logf("%d modules packed (%d builtin, %d missing: %s), %s %.1f MB",
-		len(sel.Loadable), len(sel.Builtin), len(sel.Missing), strings.Join(sel.Missing, " "), FileModules, float64(buf.Len())/1e6)
+		len(sel.Loadable), len(sel.Builtin), len(sel.Missing), strings.Join(sel.Missing, " "), FileModules, float64(size)/1e6)
+	engSel, engSize, err := packModules(tree, append(slices.Clone(e.Modules), e.EngineModules...), modRoot, origDep, filepath.Join(tmp, FileEngineModules))
+	if err != nil {
+		return fmt.Errorf("engine modules: %w", err)
+	}
+	logf("engine: %d modules packed (%d missing: %s), %s %.1f MB",
+		len(engSel.Loadable), len(engSel.Missing), strings.Join(engSel.Missing, " "), FileEngineModules, float64(engSize)/1e6)
 
 	meta := Metadata{
 		Format: prepareFormat, Key: key, Name: e.Name, Release: e.Release, UnameR: e.UnameR, Source: e.Source,
 		VmlinuzSHA256: vmSHA, Fixes: fixes, FixesSource: e.FixesSource, Packages: e.Packages,
-		Modules: sel, ModulesDepFrom: depFrom, ModulesArchiveSize: int64(buf.Len()),
+		Modules: sel, EngineModules: engSel, ModulesDepFrom: depFrom, ModulesArchiveSize: size,
 	}
 	mb, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
@@ -467,4 +456,41 @@ func loadTree(root string) (t *diskTree, depFrom, origDep string, err error) {
 		return deps, nil
 	}
 	return t, "modinfo", "", nil
+}
+
+// packModules writes the closure of want (module files, modules.dep,
+// modules.builtin) as a gzip'ed cpio fragment to file.
+func packModules(tree *diskTree, want []string, modRoot, origDep, file string) (*Selection, int64, error) {
+	sel, err := Select(want, tree.ModuleTree)
+	if err != nil {
+		return nil, 0, fmt.Errorf("module closure: %w", err)
+	}
+	files := []archiveFile{}
+	for _, m := range sel.Loadable {
+		data, err := tree.plain(m)
+		if err != nil {
+			return nil, 0, err
+		}
+		files = append(files, archiveFile{Name: modRoot + PlainModulePath(tree.Paths[m]), Data: data})
+	}
+	keepSet := map[string]bool{}
+	for _, m := range sel.Loadable {
+		keepSet[m] = true
+	}
+	depText := FormatModulesDep(sel, tree.Paths)
+	if origDep != "" {
+		depText = RewriteModulesDep(origDep, keepSet)
+	}
+	files = append(files,
+		archiveFile{Name: modRoot + "modules.dep", Data: []byte(depText)},
+		archiveFile{Name: modRoot + "modules.builtin", Data: []byte(tree.builtinText)},
+	)
+	var buf bytes.Buffer
+	if err := writeCPIOGz(&buf, files); err != nil {
+		return nil, 0, err
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		return nil, 0, err
+	}
+	return sel, int64(buf.Len()), nil
 }

@@ -36,6 +36,8 @@ type Config struct {
 	// ttyS1 to a unix socket Run listens on (see ControlSocket); Run copies
 	// every byte it reads there to ControlLog.
 	ControlLog string
+	// Drives are raw disk images on virtio-blk, /dev/vda first.
+	Drives []Drive
 }
 
 // maxSocketPath is the longest unix socket path Linux takes (sun_path is
@@ -92,6 +94,11 @@ func Args(c Config) ([]string, error) {
 		return nil, fmt.Errorf("unknown accelerator %q (want kvm or tcg)", c.Accel)
 	}
 	a = append(a, "-kernel", c.Kernel, "-initrd", c.Initrd, "-append", c.Cmdline)
+	drives, err := driveArgs(c.Drives)
+	if err != nil {
+		return nil, err
+	}
+	a = append(a, drives...)
 	if c.Interactive {
 		// signal=off: Ctrl-C goes to the guest shell; Ctrl-A x quits QEMU.
 		a = append(a, "-chardev", "stdio,id=con,mux=on,signal=off", "-serial", "chardev:con", "-mon", "chardev=con,mode=readline")

@@ -25,6 +25,8 @@ type BootOptions struct {
 	Timeout     time.Duration // whole run; 0 = boot timeout + 10 min scaled
 	Cmdline     string        // extra kernel options
 	DryRun      io.Writer     // print the QEMU command line here before running
+	// Root, when set, boots onto a disk root (see DiskRoot).
+	Root *DiskRoot
 }
 
 // Result is what one boot produced.
@@ -34,6 +36,7 @@ type Result struct {
 	// Cells in the order the guest finished them.
 	Cells  []*scenario.CellResult
 	Files  map[string][]byte
+	Logs   []string // the guest's progress lines, in order
 	Errors []wire.GuestError
 	// Undecodable are framed control lines the host could not read.
 	Undecodable []*wire.DecodeError
@@ -67,12 +70,19 @@ func (e *ProtocolError) Error() string {
 }
 
 // Boot runs req in a fresh guest.
-func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Result, error) {
+func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (_ *Result, err error) {
 	if o.OutDir == "" {
 		return nil, fmt.Errorf("boot needs an output directory")
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, &qemu.InfraError{Op: "create output dir", Err: err}
+	}
+	modulesArchive := env.Kernel.ModulesArchive
+	if o.Root != nil {
+		if modulesArchive, err = env.prepareRoot(ctx, &req, o); err != nil {
+			return nil, err
+		}
+		defer o.Root.cleanup()
 	}
 	if len(req.Modules) == 0 {
 		req.Modules = env.Kernel.Modules
@@ -95,7 +105,7 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Res
 	if err := req.Valid(); err != nil {
 		return nil, &qemu.InfraError{Op: "check request", Err: err}
 	}
-	initrd, err := env.writeInitrd(req, o.OutDir)
+	initrd, err := env.writeInitrd(req, o.OutDir, modulesArchive)
 	if err != nil {
 		return nil, &qemu.InfraError{Op: "assemble initrd", Err: err}
 	}
@@ -108,6 +118,9 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (*Res
 		Kernel: env.Kernel.Vmlinuz, Initrd: initrd, Cmdline: cmdline,
 		ConsoleLog: filepath.Join(o.OutDir, "console.log"), ControlLog: filepath.Join(o.OutDir, "control.log"),
 		Interactive: o.Interactive,
+	}
+	if o.Root != nil {
+		cfg.Drives = o.Root.drives()
 	}
 	if o.DryRun != nil {
 		args, err := qemu.Args(cfg)
@@ -152,6 +165,7 @@ func (env *Env) collect(res *Result, m wire.Message) {
 		res.Facts = *m.Hello
 		fmt.Fprintf(env.progress, "    guest up: kernel %s, %s, agent after %s\n", res.Facts.KernelRelease, res.Facts.Clocksource, time.Duration(res.Facts.BootToAgent).Round(time.Millisecond))
 	case wire.KindLog:
+		res.Logs = append(res.Logs, m.Text)
 		fmt.Fprintf(env.progress, "    guest: %s\n", m.Text)
 	case wire.KindExecResult:
 		res.Exec = m.Exec
@@ -167,7 +181,7 @@ func (env *Env) collect(res *Result, m wire.Message) {
 
 // writeInitrd concatenates base image + kernel modules + request, which
 // Linux unpacks in order into one rootfs.
-func (env *Env) writeInitrd(req wire.Request, dir string) (string, error) {
+func (env *Env) writeInitrd(req wire.Request, dir, modulesArchive string) (string, error) {
 	reqJSON, err := wire.EncodeRequest(req)
 	if err != nil {
 		return "", err
@@ -183,7 +197,7 @@ func (env *Env) writeInitrd(req wire.Request, dir string) (string, error) {
 	}
 	defer f.Close()
 	var off int64
-	for _, part := range append([]string{env.Image.Path, env.Kernel.ModulesArchive}, env.Extra...) {
+	for _, part := range append([]string{env.Image.Path, modulesArchive}, env.Extra...) {
 		if part == "" {
 			continue
 		}

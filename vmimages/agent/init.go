@@ -66,6 +66,19 @@ func runInit() {
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.Deadline))
 		defer cancel()
 	}
+	if req.Root != nil {
+		stop, err := enterRoot(ctx, *req.Root, ctl)
+		if err != nil {
+			var ge *wire.GuestError
+			if errors.As(err, &ge) {
+				ctl.fail(ge.Kind, ge.Op, errors.New(ge.Message))
+			} else {
+				ctl.fail(wire.ErrHarness, "root", err)
+			}
+			return
+		}
+		defer stop()
+	}
 	if err := runMode(ctx, req, ctl); err != nil {
 		kind := wire.ErrScenario
 		var ge *wire.GuestError

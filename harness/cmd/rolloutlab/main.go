@@ -73,6 +73,7 @@ func newRootCommand() *cobra.Command {
 		newScenarioCommand(g),
 		newMatrixCommand(g), newCompareCommand(g),
 		newBuildNodeImageCommand(),
+		newEngineCheckCommand(g),
 	)
 	return root
 }
