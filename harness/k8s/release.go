@@ -30,6 +30,11 @@ type Binary struct {
 	// up (old releases pin libraries that break on current Go runtimes).
 	Overrides []string
 	LDFlags   []string // beyond -s -w
+	// Tags are build tags (-tags), e.g. to leave out optional snapshotters.
+	Tags []string
+	// Patch, if set, is applied to a copy of the module's source in the
+	// throwaway build dir; its SHA-256 is part of the cache key.
+	Patch *Patch
 }
 
 // KubeProxy describes the kube-proxy build of a release.

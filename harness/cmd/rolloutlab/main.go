@@ -72,6 +72,7 @@ func newRootCommand() *cobra.Command {
 		newBenchBuildCommand(g),
 		newScenarioCommand(g),
 		newMatrixCommand(g), newCompareCommand(g),
+		newBuildKindCommand(),
 	)
 	return root
 }
