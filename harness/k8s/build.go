@@ -76,7 +76,18 @@ func (bl *Builder) Build(ctx context.Context, b Binary) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build %s (%s@%s): %w", b.Name, b.Module, b.Version, err)
 	}
+	sweepStale(final)
 	return bin, nil
+}
+
+// sweepStale removes the temporary dirs that killed runs (SIGKILL: no
+// deferred cleanup) left beside entry. Once entry exists nobody makes new
+// ones (Publish checks for it under its lock), so any left are stale.
+func sweepStale(entry string) {
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(entry), "."+filepath.Base(entry)+".tmp-*"))
+	for _, d := range left {
+		_ = os.RemoveAll(d) // best effort: only disk space is at stake
+	}
 }
 
 // compile runs `go build` in the throwaway module of b's module version.

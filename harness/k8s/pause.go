@@ -55,5 +55,6 @@ func (bl *Builder) BuildPause(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build pause: %w", err)
 	}
+	sweepStale(final)
 	return bin, nil
 }

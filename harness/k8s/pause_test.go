@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,15 @@ func TestBuildPause(t *testing.T) {
 		t.Fatal("embedded pause source differs from pause/main.go")
 	}
 	bl := &Builder{CacheDir: t.TempDir()}
+	gov, err := bl.GoVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, _ := bl.binPath(pauseBinary(), gov)
+	stale := filepath.Join(filepath.Dir(entry), "."+filepath.Base(entry)+".tmp-123")
+	if err := os.MkdirAll(filepath.Join(stale, "src-1"), 0o755); err != nil { // as a SIGKILLed run leaves it
+		t.Fatal(err)
+	}
 	bin, err := bl.BuildPause(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +49,7 @@ func TestBuildPause(t *testing.T) {
 	if err != nil || again != bin {
 		t.Errorf("second build %s (%v), want cached %s", again, err, bin)
 	}
-	ents, _ := os.ReadDir(bl.CacheDir + "/k8s/bin")
+	ents, _ := os.ReadDir(filepath.Dir(entry))
 	for _, e := range ents {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("temporary entry left: %s", e.Name())

@@ -2,7 +2,8 @@
 // the guest (kube-proxy, kube-apiserver, etcd) from the Go module proxy, in a
 // throwaway module under the cache (never the repository's go.mod), caches
 // them by (module, version, Go version) and packs them into an initramfs
-// fragment that harness/run appends to the guest's initrd.
+// fragment that harness/run appends to the guest's initrd. PrepareKind
+// builds the same way everything a kind cluster in the guest needs.
 package k8s
 
 import (
