@@ -46,7 +46,7 @@ func errnoSummary(m map[string]int) string {
 // is a busy host, and the reader should see how busy. load is
 // HostLoad's description ("" when the boot did not record it).
 func NoteHostLoad(v *Verdict, r *scenario.CellResult, load string) {
-	if load == "" || v.Status != Error || !Starved(r) || len(v.Reasons) == 0 {
+	if load == "" || v.Status != Error || !Starved(r) || len(v.Reasons) == 0 || strings.Contains(v.Reasons[0], load) {
 		return
 	}
 	v.Reasons[0] += "; " + load
