@@ -109,7 +109,7 @@ PNG_DIR  := out/report-png
 CHROMIUM ?= chromium
 CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars
-HTML_WINDOW ?= 1400,9000
+HTML_WINDOW ?= 1400,6000
 report-png:
 	@command -v $(CHROMIUM) >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
