@@ -14,7 +14,7 @@ BIN := bin/rolloutlab
 # Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
 JUNIT_DIR := $(CURDIR)/out/junit
 
-.PHONY: engine-check all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check
 
 all: test
 
@@ -104,3 +104,32 @@ matrix: deps $(BIN)
 compare: $(BIN)
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=<kernel|dir> B=<kernel|dir>"; exit 2; }
 	$(BIN) compare '$(A)' '$(B)'
+
+# PNGs of results/matrix.html and every chart (results/charts/*.svg) in
+# out/report-png/, rendered by headless Chromium: what a reader sees in a
+# browser, and what the nightly workflow uploads. A chart's window is its
+# SVG size (pt -> px); the page gets a tall window (--screenshot has no
+# full-page mode). Each render gets a fresh profile.
+PNG_DIR  := out/report-png
+CHROMIUM ?= chromium
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars
+HTML_WINDOW ?= 1400,6000
+report-png:
+	@command -v $(CHROMIUM) >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> installing chromium"; apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run  sudo apt-get install -y --no-install-recommends chromium"; exit 1; \
+	  fi; }
+	@mkdir -p $(PNG_DIR)
+	@shot() { prof=$$(mktemp -d); \
+	  $(CHROMIUM) $(CHROMIUM_FLAGS) --user-data-dir="$$prof" --window-size="$$3" --screenshot="$$2" "file://$$(realpath "$$1")" >/dev/null 2>&1; \
+	  rc=$$?; rm -rf "$$prof"; [ $$rc = 0 ] && [ -s "$$2" ] || { echo "report-png: $$1 failed (chromium exit $$rc)"; return 1; }; }; \
+	shot results/matrix.html $(PNG_DIR)/matrix.png $(HTML_WINDOW) || exit 1; \
+	for f in results/charts/*.svg; do \
+	  size=$$(sed -n 's/^<svg width="\([0-9.]*\)pt" height="\([0-9.]*\)pt".*/\1 \2/p' "$$f" | head -1 | \
+	    awk '{printf "%d,%d", $$1*4/3+1, $$2*4/3+1}'); \
+	  shot "$$f" "$(PNG_DIR)/$$(basename "$$f" .svg).png" "$${size:-1200,800}" || exit 1; \
+	done; \
+	echo "report-png: $$(ls $(PNG_DIR)/*.png | wc -l) PNG(s) in $(PNG_DIR)/"

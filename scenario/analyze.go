@@ -113,7 +113,8 @@ func errorsToRemoved(recs []Record, removed map[string]int64) int {
 	lastPod := map[int]string{}
 	n := 0
 	for _, r := range byStart {
-		if r.LocalPort == 0 {
+		// A port-exhausted connect never left the client: no port to blame.
+		if r.LocalPort == 0 || r.Err.ClientLimit() {
 			continue
 		}
 		if r.Err == ErrNone {
@@ -131,6 +132,17 @@ func errorsToRemoved(recs []Record, removed map[string]int64) int {
 		}
 	}
 	return n
+}
+
+// countErrno tallies an `other` failure under its errno name.
+func countErrno(c *Counts, name string) {
+	if name == "" {
+		name = "unknown"
+	}
+	if c.OtherErrnos == nil {
+		c.OtherErrnos = map[string]int{}
+	}
+	c.OtherErrnos[name]++
 }
 
 // TimelineWidth is the bucket width of CellResult.Timeline.
@@ -180,7 +192,11 @@ func Analyze(res *CellResult, recs []Record, events []Event) {
 		}
 		if r.Err != ErrNone {
 			c.Errors[r.Err]++
-			if r.Start >= firstRemoval {
+			if r.Err == ErrOther {
+				countErrno(&c, r.Errno)
+			}
+			// The client's own limit is no loss the rollout caused.
+			if r.Start >= firstRemoval && !r.Err.ClientLimit() {
 				c.ErrorsAfterRemoval++
 			}
 			continue

@@ -6,9 +6,13 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// ErrorClass groups request failures by what the network did.
+// ErrorClass groups request failures by what the network did, or, for
+// ErrPortExhausted, by the client's own limit that stopped the request
+// before it reached the network.
 type ErrorClass string
 
 const (
@@ -18,11 +22,18 @@ const (
 	ErrReset   ErrorClass = "reset"    // RST on an established connection
 	ErrNoRoute ErrorClass = "no-route" // ICMP unreachable: the pod's IP is gone
 	ErrClosed  ErrorClass = "closed"   // orderly close before any answer
-	ErrOther   ErrorClass = "other"
+	// ErrPortExhausted: connect() found no free local port (EADDRNOTAVAIL):
+	// the client's port range was used up, nothing was sent.
+	ErrPortExhausted ErrorClass = "port-exhausted"
+	ErrOther         ErrorClass = "other" // see Record.Errno for which errno
 )
 
 // ErrorClasses lists the failure classes in reporting order.
-var ErrorClasses = []ErrorClass{ErrTimeout, ErrRefused, ErrReset, ErrNoRoute, ErrClosed, ErrOther}
+var ErrorClasses = []ErrorClass{ErrTimeout, ErrRefused, ErrReset, ErrNoRoute, ErrClosed, ErrPortExhausted, ErrOther}
+
+// ClientLimit reports a class that is the load generator's own limit, not
+// something the kernel or the rollout did: it never counts against either.
+func (c ErrorClass) ClientLimit() bool { return c == ErrPortExhausted }
 
 // Classify maps a Go error from dialing, reading or writing to its class.
 func Classify(err error) ErrorClass {
@@ -30,6 +41,8 @@ func Classify(err error) ErrorClass {
 		return ErrNone
 	}
 	switch {
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return ErrPortExhausted
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ErrRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
@@ -47,4 +60,17 @@ func Classify(err error) ErrorClass {
 		return ErrTimeout
 	}
 	return ErrOther
+}
+
+// ErrnoName is the errno behind err ("EMFILE"), or "" when err wraps none,
+// so an `other` failure still says what it was.
+func ErrnoName(err error) string {
+	var en syscall.Errno
+	if !errors.As(err, &en) {
+		return ""
+	}
+	if name := unix.ErrnoName(en); name != "" {
+		return name
+	}
+	return en.Error()
 }

@@ -39,10 +39,24 @@ func TestClassify(t *testing.T) {
 		{"unexpected eof", io.ErrUnexpectedEOF, ErrClosed},
 		{"other", errors.New("boom"), ErrOther},
 		{"bare errno refused", syscall.ECONNREFUSED, ErrRefused},
+		{"no local port", opErr("connect", syscall.EADDRNOTAVAIL), ErrPortExhausted},
+		{"emfile", opErr("socket", syscall.EMFILE), ErrOther},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.err); got != tt.want {
 			t.Errorf("%s: Classify(%v) = %q, want %q", tt.name, tt.err, got, tt.want)
 		}
+	}
+}
+
+func TestErrnoName(t *testing.T) {
+	if got := ErrnoName(os.NewSyscallError("socket", syscall.EMFILE)); got != "EMFILE" {
+		t.Errorf("EMFILE: %q", got)
+	}
+	if got := ErrnoName(errors.New("boom")); got != "" {
+		t.Errorf("no errno: %q", got)
+	}
+	if !ErrPortExhausted.ClientLimit() || ErrOther.ClientLimit() || ErrTimeout.ClientLimit() {
+		t.Error("only port-exhausted is the client's limit")
 	}
 }

@@ -9,12 +9,15 @@ type Record struct {
 	// Connect is from actual start until the TCP handshake completed (0 when
 	// it never did); Total is from the INTENDED start until the answer or the
 	// error, so a generator that falls behind still shows the delay.
-	Connect   int64      `json:"c"`
-	Total     int64      `json:"t"`
-	Pod       string     `json:"p,omitempty"` // who answered
-	Err       ErrorClass `json:"e,omitempty"`
-	Phase     string     `json:"ph,omitempty"` // where it failed: connect, write, read
-	LocalPort int        `json:"lp,omitempty"`
+	Connect int64      `json:"c"`
+	Total   int64      `json:"t"`
+	Pod     string     `json:"p,omitempty"` // who answered
+	Err     ErrorClass `json:"e,omitempty"`
+	Phase   string     `json:"ph,omitempty"` // where it failed: connect, write, read
+	// Errno names the errno of an `other` failure ("EMFILE"); records
+	// written before it existed have none.
+	Errno     string `json:"en,omitempty"`
+	LocalPort int    `json:"lp,omitempty"`
 }
 
 // EventKind names a step of the rollout.
@@ -89,6 +92,9 @@ type Counts struct {
 	// removal (a SYN dropped twice, a pod killed with the connection in its
 	// accept queue) are losses too, but not traffic sent to a removed pod.
 	ErrorsToRemoved int `json:"errors_to_removed"`
+	// OtherErrnos breaks the `other` failures down by errno ("EMFILE"),
+	// "unknown" for records without one.
+	OtherErrnos map[string]int `json:"other_errnos,omitempty"`
 }
 
 // CellResult is everything one cell produced except the raw records, which
@@ -112,4 +118,7 @@ type CellResult struct {
 	// T0 is the clock value timeline offsets and event offsets count from.
 	T0     int64   `json:"t0"`
 	Events []Event `json:"events"`
+	// FirstAttempt is set when this is the cell's second attempt in the
+	// boot: the first fell behind its schedule (see RetryStarved).
+	FirstAttempt *Attempt `json:"first_attempt,omitempty"`
 }

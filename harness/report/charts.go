@@ -17,8 +17,10 @@ import (
 	"github.com/rolloutlab/rolloutlab/harness/repeats"
 )
 
-// HeatmapName is the matrix heat map's file name in ChartsDir.
-const HeatmapName = "heatmap.svg"
+// HeatmapName is a tier's heat map file name in ChartsDir.
+func HeatmapName(tier string) string {
+	return "heatmap_" + unsafeName.ReplaceAllString(tier, "-") + ".svg"
+}
 
 // Chart is one rendered SVG.
 type Chart struct {
@@ -38,12 +40,12 @@ func LatencyName(k repeats.Key) string {
 // in a fixed order.
 func Charts(m *Matrix) ([]Chart, error) {
 	var out []Chart
-	if len(m.Rows) > 0 {
-		svg, err := Heatmap(m)
+	for _, tv := range tierViews(m) {
+		svg, err := Heatmap(tv)
 		if err != nil {
-			return nil, fmt.Errorf("heat map: %w", err)
+			return nil, fmt.Errorf("heat map of tier %s: %w", tv.Tier, err)
 		}
-		out = append(out, Chart{Name: HeatmapName, Title: "share of affected requests", SVG: svg})
+		out = append(out, Chart{Name: HeatmapName(tv.Tier), Title: "share of affected requests, tier " + tv.Tier, SVG: svg})
 	}
 	for _, r := range m.Rows {
 		for _, c := range m.Columns {

@@ -26,9 +26,9 @@ func (g heatGrid) Z(c, r int) float64 { return g.z[g.rows-1-r][c] }
 func (g heatGrid) X(c int) float64    { return float64(c) }
 func (g heatGrid) Y(r int) float64    { return float64(r) }
 
-// Heatmap draws kernels x cells coloured by the share of affected
-// requests (Agg.AffectedRate); grey is an entry without numbers.
-func Heatmap(m *Matrix) ([]byte, error) {
+// Heatmap draws one tier's kernels x cells coloured by the share of
+// affected requests (Agg.AffectedRate); grey is an entry without numbers.
+func Heatmap(m tierView) ([]byte, error) {
 	p, w, h, err := heatmapPlot(m)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func Heatmap(m *Matrix) ([]byte, error) {
 	return svgBytes(p, w, h)
 }
 
-func heatmapPlot(m *Matrix) (*plot.Plot, vg.Length, vg.Length, error) {
+func heatmapPlot(m tierView) (*plot.Plot, vg.Length, vg.Length, error) {
 	if len(m.Columns) == 0 {
 		return nil, 0, 0, fmt.Errorf("no cells")
 	}
@@ -70,7 +70,7 @@ func heatmapPlot(m *Matrix) (*plot.Plot, vg.Length, vg.Length, error) {
 	h.Min, h.Max = 0, 1
 	h.NaN = color.RGBA{0xcc, 0xcc, 0xcc, 0xff}
 	p := plot.New()
-	p.Title.Text = "share of affected requests\n(to removed pod + failed after removal + connect >= 1 s) / requests"
+	p.Title.Text = "tier " + m.Tier + ": share of affected requests\n(to removed pod + failed after removal + connect >= 1 s) / requests"
 	p.Add(h)
 	lb, err := plotter.NewLabels(labels)
 	if err != nil {
@@ -83,7 +83,7 @@ func heatmapPlot(m *Matrix) (*plot.Plot, vg.Length, vg.Length, error) {
 	p.Add(lb)
 	var xt, yt []plot.Tick
 	for j, c := range m.Columns {
-		xt = append(xt, plot.Tick{Value: float64(j), Label: c})
+		xt = append(xt, plot.Tick{Value: float64(j), Label: wrapLabel(c, 12)})
 	}
 	for i, n := range rowNames {
 		yt = append(yt, plot.Tick{Value: float64(len(rowNames) - 1 - i), Label: n})
@@ -92,7 +92,7 @@ func heatmapPlot(m *Matrix) (*plot.Plot, vg.Length, vg.Length, error) {
 	p.Y.Tick.Marker = plot.ConstantTicks(yt)
 	p.X.Label.Text = "cell"
 	p.Y.Label.Text = "kernel"
-	w := vg.Length(math.Max(16, 3.2*float64(len(m.Columns)))) * vg.Centimeter
+	w := vg.Length(math.Max(18, 3.4*float64(len(m.Columns))+3)) * vg.Centimeter
 	hgt := vg.Length(math.Max(6, 1.6*float64(len(m.Rows))+4)) * vg.Centimeter
 	return p, w, hgt, nil
 }

@@ -33,7 +33,7 @@ func RenderHTML(m *Matrix, charts []Chart) ([]byte, error) {
 		"fixes":    scenario.FixSet.String,
 		"join":     strings.Join,
 		"verdicts": func(v []verdict.Status) string { return enum.Join(v, ", ") },
-		"heat":     func() string { return HeatmapName },
+		"heat":     HeatmapName,
 		"shade": func(a *repeats.Agg) template.CSS {
 			if a == nil || math.IsNaN(a.AffectedRate) || a.Requests == 0 {
 				return "background:#eee"
@@ -50,10 +50,10 @@ func RenderHTML(m *Matrix, charts []Chart) ([]byte, error) {
 	var b bytes.Buffer
 	data := struct {
 		M         *Matrix
-		Tiers     []string
+		Tiers     []tierView
 		Resamples int
 		Seed      int
-	}{m, tiers(m), stats.Resamples, stats.Seed}
+	}{m, tierViews(m), stats.Resamples, stats.Seed}
 	if err := t.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render html: %w", err)
 	}
@@ -75,24 +75,23 @@ details{margin:.3em 0}svg{max-width:100%;height:auto}
 Verdicts: affected (a symptom of kubernetes#81775 or the 1 s SYN drop), clean, error (not measured), flaky (repeats disagree).
 Per cell: tmo request timeouts, term answers from a pod whose endpoint was removed, gone failures after a removal,
 slow connects &ge; 1 s, p99 request total time. Counts are sums over the repeats (n). Shading: share of affected requests.</p>
-{{range $tier := .Tiers}}
-<h2>Tier: {{$tier}}</h2>
-<table><tr><th>kernel</th><th>headline</th><th>accel</th>{{range $.M.Columns}}<th>{{.}}</th>{{end}}</tr>
-{{range $r := $.M.Rows}}{{if eq $r.Tier $tier}}<tr><td><b>{{$r.Kernel}}</b><br>{{$r.Release}}</td><td>{{$r.Headline}}</td><td>{{$r.Accel}}</td>
-{{range $c := $.M.Columns}}{{with cell $r $c}}<td style="{{shade .}}"><span class="{{.Verdict}}">{{.Verdict}}</span>{{if gt .Repeats 1}} n={{.Repeats}}{{end}}
+{{range $tv := .Tiers}}
+<h2>Tier: {{$tv.Tier}}</h2>
+<table><tr><th>kernel</th><th>headline</th><th>accel</th>{{range $tv.Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range $r := $tv.Rows}}<tr><td><b>{{$r.Kernel}}</b><br>{{$r.Release}}</td><td>{{$r.Headline}}</td><td>{{$r.Accel}}</td>
+{{range $c := $tv.Columns}}{{with cell $r $c}}<td style="{{shade .}}"><span class="{{.Verdict}}">{{.Verdict}}</span>{{if gt .Repeats 1}} n={{.Repeats}}{{end}}
 {{if gt .Requests 0}}<br>tmo {{.Timeouts}} · term {{.ToTerminating}} · gone {{.ErrorsAfterRemoval}} · slow {{.SlowConnects}}<br>p99 {{ms .P99.Point}}{{end}}</td>
 {{else}}<td>–</td>{{end}}{{end}}</tr>
-{{end}}{{end}}</table>
+{{end}}</table>
+{{chart (heat $tv.Tier)}}
 {{end}}
-<h2>Heat map</h2>
-{{chart heat}}
 <h2>Details</h2>
 <p>Intervals are 95 %: Wilson score intervals on per-request rates; p99 by percentile bootstrap ({{.Resamples}} resamples, seed {{.Seed}})
 over the pooled raw records, or over the repeats' own p99 when records are missing.</p>
-{{range $r := .M.Rows}}
+{{range $tv := .Tiers}}{{range $r := $tv.Rows}}
 <h3>{{$r.Tier}} {{$r.Kernel}} ({{$r.UnameR}})</h3>
 <ul><li>headline: {{$r.Headline}}</li><li>fixes: {{fixes $r.Fixes}}</li>{{if $r.FixesSource}}<li>fixes source: {{$r.FixesSource}}</li>{{end}}<li>accelerator: {{$r.Accel}}</li></ul>
-{{range $c := $.M.Columns}}{{with cell $r $c}}
+{{range $c := $tv.Columns}}{{with cell $r $c}}
 <details><summary><code>{{$c}}</code>: <span class="{{.Verdict}}">{{.Verdict}}</span>, n={{.Repeats}} ({{verdicts .Verdicts}})</summary>
 <ul><li>runs: {{join .RunIDs ", "}}</li>
 {{if gt .Requests 0}}<li>{{.Requests}} requests; term {{rate .ToTerminating .ToTermRate}}; gone {{rate .ErrorsAfterRemoval .GoneRate}}; slow {{rate .SlowConnects .SlowRate}}; timeouts {{rate .Timeouts .TimeoutRate}}</li>
@@ -100,7 +99,7 @@ over the pooled raw records, or over the repeats' own p99 when records are missi
 {{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
 {{if .Last}}{{chart (latency .)}}{{end}}
 </details>{{end}}{{end}}
-{{end}}
+{{end}}{{end}}
 {{if .M.Superseded}}<p>{{.M.Superseded}} older configuration(s) of a kernel/cell are not shown (settings, kernel binary, image or accelerator changed since).</p>{{end}}
 {{if .M.Skipped}}<h2>Ignored directories</h2><ul>{{range .M.Skipped}}<li><code>{{.Dir}}</code>: {{.Reason}}</li>{{end}}</ul>{{end}}
 </body></html>

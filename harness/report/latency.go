@@ -23,39 +23,44 @@ const maxFastPoints = 2000
 
 // eventStyle is a rollout step drawn as vertical lines, and its colour.
 type eventStyle struct {
-	kind scenario.EventKind
-	col  color.RGBA
+	kind  scenario.EventKind
+	short string // in the labels above the lines
+	col   color.RGBA
 }
 
 // eventStyles lists the rollout steps a latency chart marks, in legend order.
 func eventStyles() []eventStyle {
 	return []eventStyle{
-		{scenario.EvRolloutStart, color.RGBA{0x33, 0x33, 0x33, 0xff}},
-		{scenario.EvEndpointRemoved, color.RGBA{0xd9, 0x5f, 0x02, 0xff}},
-		{scenario.EvWeightZero, color.RGBA{0x75, 0x70, 0xb3, 0xff}},
-		{scenario.EvSIGTERM, color.RGBA{0xe7, 0x29, 0x8a, 0xff}},
-		{scenario.EvRSDeleted, color.RGBA{0x66, 0xa6, 0x1e, 0xff}},
-		{scenario.EvRolloutDone, color.RGBA{0x33, 0x33, 0x33, 0xff}},
+		{scenario.EvRolloutStart, "rollout start", color.RGBA{0x33, 0x33, 0x33, 0xff}},
+		{scenario.EvWeightZero, "weight 0", color.RGBA{0x75, 0x70, 0xb3, 0xff}},
+		{scenario.EvEndpointRemoved, "removed", color.RGBA{0xd9, 0x5f, 0x02, 0xff}},
+		{scenario.EvSIGTERM, "SIGTERM", color.RGBA{0xe7, 0x29, 0x8a, 0xff}},
+		{scenario.EvRSDeleted, "RS deleted", color.RGBA{0x66, 0xa6, 0x1e, 0xff}},
+		{scenario.EvRolloutDone, "rollout done", color.RGBA{0x33, 0x33, 0x33, 0xff}},
 	}
 }
 
 // LatencyChart is the scatter of per-request total time against intended
 // start, log y, from the newest repeat's raw records, with the rollout's
-// events as vertical lines.
+// events as labelled vertical lines and the legend (every series with its
+// count) beside the plot.
 func LatencyChart(a *repeats.Agg) ([]byte, error) {
-	p, err := latencyPlot(a)
+	p, leg, labels, err := latencyPlot(a)
 	if err != nil {
 		return nil, err
 	}
-	return svgBytes(p, 22*vg.Centimeter, 11*vg.Centimeter)
+	return sideLegendSVG(p, leg, 26*vg.Centimeter, 11*vg.Centimeter, func(p *plot.Plot, da draw.Canvas) {
+		drawEventLabels(p, da, labels)
+	})
 }
 
-func latencyPlot(a *repeats.Agg) (*plot.Plot, error) {
+func latencyPlot(a *repeats.Agg) (*plot.Plot, plot.Legend, []eventLabel, error) {
+	leg := plot.NewLegend()
 	s := a.Last
 	res := s.Cell.Result
 	recs, err := resultfile.ReadRecords(filepath.Join(s.Run.Dir, s.Cell.Records))
 	if err != nil {
-		return nil, err
+		return nil, leg, nil, err
 	}
 	removed := map[string]int64{}
 	for _, e := range res.Events {
@@ -87,7 +92,9 @@ func latencyPlot(a *repeats.Agg) (*plot.Plot, error) {
 		}
 	}
 	title := fmt.Sprintf("%s %s: request total time (%s, run %s)", a.Kernel, a.Cell, s.Cell.Verdict.Status, s.Run.ID)
+	drawnOf := 0
 	if len(fast) > maxFastPoints {
+		drawnOf = len(fast)
 		stride := (len(fast) + maxFastPoints - 1) / maxFastPoints
 		thin := make(plotter.XYs, 0, maxFastPoints)
 		for i := 0; i < len(fast); i += stride {
@@ -102,32 +109,39 @@ func latencyPlot(a *repeats.Agg) (*plot.Plot, error) {
 	p.Y.Label.Text = "total ms (log)"
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Legend.Top = true
-	// Headroom above the data for the legend (the y axis is logarithmic).
+	// Headroom above the data for the event labels (the y axis is logarithmic).
 	lo, hi := ymin/2, ymax*50
 	if math.IsInf(ymin, 1) {
 		lo = floorMs
 	}
 	p.Y.Min, p.Y.Max = lo, hi
+	var marks []eventMark
+	xmax := 0.0
 	for _, e := range eventStyles() {
-		first := true
+		var first *plotter.Line
+		n := 0
 		for _, ev := range res.Events {
 			if ev.Kind != e.kind {
 				continue
 			}
 			x := float64(ev.T-res.T0) / 1e9
+			xmax = math.Max(xmax, x)
 			l, err := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: hi}})
 			if err != nil {
-				return nil, err
+				return nil, leg, nil, err
 			}
 			l.Color = e.col
 			l.Width = vg.Points(0.7)
 			l.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
 			p.Add(l)
-			if first {
-				p.Legend.Add(e.kind.String(), l)
-				first = false
+			marks = append(marks, eventMark{x: x, kind: e.short, pod: ev.Pod, sty: e})
+			if first == nil {
+				first = l
 			}
+			n++
+		}
+		if first != nil {
+			leg.Add(fmt.Sprintf("%s (%d)", e.kind, n), first)
 		}
 	}
 	for _, set := range []struct {
@@ -145,11 +159,19 @@ func latencyPlot(a *repeats.Agg) (*plot.Plot, error) {
 		}
 		sc, err := plotter.NewScatter(set.xys)
 		if err != nil {
-			return nil, err
+			return nil, leg, nil, err
 		}
 		sc.GlyphStyle = draw.GlyphStyle{Color: set.col, Radius: vg.Points(1), Shape: draw.BoxGlyph{}}
 		p.Add(sc)
-		p.Legend.Add(fmt.Sprintf("%s (%d)", set.name, len(set.xys)), sc)
+		n := len(set.xys)
+		if set.name == "answered" && drawnOf > 0 {
+			n = drawnOf // the legend counts every answer, not the drawn ones
+		}
+		leg.Add(fmt.Sprintf("%s (%d)", set.name, n), sc)
+		for _, r := range set.xys {
+			xmax = math.Max(xmax, r.X)
+		}
 	}
-	return p, nil
+	// Steps within 1.5 % of the time axis share a label.
+	return p, leg, groupEvents(marks, 0.015*xmax), nil
 }

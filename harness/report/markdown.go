@@ -22,30 +22,26 @@ func RenderMarkdown(m *Matrix) []byte {
 	b.WriteString("Per cell: `tmo` request timeouts, `term` answers from a pod whose endpoint was removed, ")
 	b.WriteString("`gone` failures after a removal, `slow` connects >= 1 s, `p99` request total time. ")
 	b.WriteString("Counts are sums over the repeats (`n`).\n\n")
-	for _, tier := range tiers(m) {
-		fmt.Fprintf(&b, "## Tier: %s\n\n", tier)
+	for _, tv := range tierViews(m) {
+		fmt.Fprintf(&b, "## Tier: %s\n\n", tv.Tier)
 		b.WriteString("| kernel | headline | accel |")
-		for _, c := range m.Columns {
+		for _, c := range tv.Columns {
 			fmt.Fprintf(&b, " %s |", c)
 		}
 		b.WriteString("\n|---|---|---|")
-		for range m.Columns {
+		for range tv.Columns {
 			b.WriteString("---|")
 		}
 		b.WriteString("\n")
-		for _, r := range m.Rows {
-			if r.Tier != tier {
-				continue
-			}
+		for _, r := range tv.Rows {
 			fmt.Fprintf(&b, "| **%s** (%s) | %s | %s |", mdEscape(r.Kernel), mdEscape(r.Release), mdEscape(r.Headline), r.Accel)
-			for _, c := range m.Columns {
+			for _, c := range tv.Columns {
 				fmt.Fprintf(&b, " %s |", mdCell(r.Cells[c]))
 			}
 			b.WriteString("\n")
 		}
-		b.WriteString("\n")
+		b.WriteString("\n![share of affected requests, tier " + tv.Tier + "](" + resultfile.ChartsDir + "/" + HeatmapName(tv.Tier) + ")\n\n")
 	}
-	b.WriteString("![share of affected requests](" + resultfile.ChartsDir + "/" + HeatmapName + ")\n\n")
 	renderAttributions(&b, m)
 	b.WriteString("## Details\n\n")
 	b.WriteString("Intervals are 95 %: Wilson score intervals on per-request rates; p99 by percentile bootstrap ")

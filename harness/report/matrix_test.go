@@ -56,7 +56,7 @@ func TestMatrixRender(t *testing.T) {
 	for _, want := range []string{
 		"| **5.10** (5.10.223) | 81775: affected (ipvs-reuse0) | tcg |",
 		"`6.1/killed`: no result.json",
-		"![share of affected requests](charts/heatmap.svg)",
+		"![share of affected requests, tier dataplane](charts/heatmap_dataplane.svg)",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("matrix.md lacks %q", want)
@@ -69,7 +69,7 @@ func TestMatrixRender(t *testing.T) {
 	if n := strings.Count(html, "<svg"); n != 6 { // heat map + 5 latency charts
 		t.Errorf("html inlines %d SVGs, want 6", n)
 	}
-	for _, name := range []string{HeatmapName, "dataplane_5.10_ipvs-reuse0.svg", "dataplane_6.1_iptables.svg"} {
+	for _, name := range []string{HeatmapName("dataplane"), "dataplane_5.10_ipvs-reuse0.svg", "dataplane_6.1_iptables.svg"} {
 		if b := read(t, filepath.Join(root, resultfile.ChartsDir), name); !strings.Contains(b, "<svg") {
 			t.Errorf("%s is not SVG", name)
 		}

@@ -72,6 +72,11 @@ type HostInfo struct {
 	Hostname string `json:"hostname"`
 	CPUs     int    `json:"cpus"`
 	Kernel   string `json:"kernel"`
+	// Load over the boot: sampled by Host at its start, completed by
+	// Write at its end. Results written before it existed have none.
+	Load *HostLoad `json:"load,omitempty"`
+	// start is Host's sample, kept until Write compares the end with it.
+	start *hostSample
 }
 
 // Cell is one cell's result and where its raw records are.

@@ -14,7 +14,8 @@ func Host() HostInfo {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		uts.WriteString(strings.TrimSpace(string(b)))
 	}
-	return HostInfo{Hostname: h, CPUs: runtime.NumCPU(), Kernel: uts.String()}
+	start := sampleHost()
+	return HostInfo{Hostname: h, CPUs: runtime.NumCPU(), Kernel: uts.String(), start: &start}
 }
 
 // Harness reads the git commit of the working tree at root.

@@ -25,4 +25,5 @@ func Reanalyze(dir string, f *File) {
 		scenario.Analyze(c.Result, recs, c.Result.Events)
 		c.Verdict = verdict.Judge(c.Result)
 	}
+	noteHostLoad(f)
 }

@@ -26,6 +26,7 @@ func Write(dir string, f *File, files map[string][]byte) (string, error) {
 		}
 	}
 	f.Format = Format
+	finishHostLoad(f)
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("encode result: %w", err)

@@ -7,10 +7,8 @@ import (
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
-// MaxLagP99Ms bounds how late (p99) the open-loop generator may start
-// requests. Beyond it the guest is CPU-starved, which itself delays SYNs by
-// a second and would be mistaken for the kernel's SYN drop.
-const MaxLagP99Ms = 250
+// MaxLagP99Ms is scenario's starvation bound, the one the guest retries by.
+const MaxLagP99Ms = scenario.MaxLagP99Ms
 
 // A symptom is material when it hits at least MinSymptomCount requests and
 // MinSymptomShare of them. The bugs this tool looks for are systematic
@@ -33,11 +31,9 @@ func materialText(requests int) string {
 	return fmt.Sprintf("%d-request (%.1f %%)", max(MinSymptomCount, int(math.Ceil(MinSymptomShare*float64(requests)))), MinSymptomShare*100)
 }
 
-// Starved reports a cell whose open-loop load fell behind its schedule:
-// the host could not run the guest fast enough, so it has no verdict.
-func Starved(r *scenario.CellResult) bool {
-	return r != nil && !r.Cell.Load.ClosedLoop && r.Lag.P99 > MaxLagP99Ms
-}
+// Starved reports a cell whose open-loop load fell behind its schedule
+// (scenario.Starved: the same rule the guest retries by).
+func Starved(r *scenario.CellResult) bool { return scenario.Starved(r) }
 
 // Verdict is the judgement of one cell with the numbers behind it.
 type Verdict struct {
@@ -57,9 +53,13 @@ func Judge(r *scenario.CellResult) Verdict {
 	c := r.Counts
 	if Starved(r) {
 		// The harness failed to make the load, not the kernel: no verdict.
-		return Verdict{Status: Error, Reasons: []string{fmt.Sprintf(
-			"load generator fell behind its schedule (start lag p99 %.0f ms > %d ms): the guest was too slow for %.0f req/s; lower the rate or free the host",
-			r.Lag.P99, MaxLagP99Ms, r.Cell.Load.Rate)}}
+		return Verdict{Status: Error, Reasons: []string{starvedReason(r)}}
+	}
+	if r.FirstAttempt != nil {
+		v.Reasons = append(v.Reasons, secondAttemptReason(r.FirstAttempt))
+	}
+	if n := c.Errors[scenario.ErrPortExhausted]; n > 0 {
+		v.Reasons = append(v.Reasons, portExhaustedReason(r, n))
 	}
 	stale := c.ToTerminating + c.ErrorsToRemoved
 	switch {
@@ -93,11 +93,15 @@ func Judge(r *scenario.CellResult) Verdict {
 func errorSummary(c scenario.Counts) string {
 	s := ""
 	for _, cl := range scenario.ErrorClasses {
-		if n := c.Errors[cl]; n > 0 {
+		// The client's own limit is reported apart, never as a loss.
+		if n := c.Errors[cl]; n > 0 && !cl.ClientLimit() {
 			if s != "" {
 				s += ", "
 			}
 			s += fmt.Sprintf("%s %d", cl, n)
+			if cl == scenario.ErrOther && len(c.OtherErrnos) > 0 {
+				s += " (" + errnoSummary(c.OtherErrnos) + ")"
+			}
 		}
 	}
 	if s == "" {

@@ -23,6 +23,9 @@ func request(sa *unix.SockaddrInet4, timeout time.Duration, seq, intended int64)
 	r := scenario.Record{Seq: seq, Intended: intended, Start: mono.Now()}
 	fail := func(phase string, err error) scenario.Record {
 		r.Err, r.Phase = scenario.Classify(err), phase
+		if r.Err == scenario.ErrOther {
+			r.Errno = scenario.ErrnoName(err)
+		}
 		r.Total = mono.Now() - intended
 		return r
 	}

@@ -52,7 +52,11 @@ func RunCells(ctx context.Context, list []scenario.Cell, emit Emitter) error {
 				emit.Logf("cell %s: restore %s=%s: %v", c.Name, name, v, err)
 			}
 		}
-		res, records, err := runCell(ctx, i, c, kernel, self, emit)
+		run := func(ctx context.Context, attempt int) (*scenario.CellResult, []byte, error) {
+			return runCell(ctx, i+attempt, c, kernel, self, emit)
+		}
+		// A retry's client address is past every first attempt's.
+		res, records, err := measure(ctx, run, c.Name, len(list), emit)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("cell %s: %w", c.Name, err))
 			emit.Logf("cell %s: failed: %v", c.Name, err)
