@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/steps"
 )
 
 // Fixed build identity so two builds of the same inputs give the same
@@ -34,7 +36,7 @@ func Build(ctx context.Context, spec Spec, outDir string, progress io.Writer) (*
 	start := time.Now()
 	p := newProgress(progress, start)
 	b := &buildRun{spec: spec, outDir: outDir, start: start, p: p, tools: newToolInstaller(p.printf)}
-	if err := (stepRunner{logf: p.printf}).run(ctx, b.steps()); err != nil {
+	if err := (steps.Runner{Logf: p.printf}).Run(ctx, b.steps()); err != nil {
 		return nil, b.explain(ctx, err)
 	}
 	return b.out, nil
@@ -68,22 +70,22 @@ type buildRun struct {
 }
 
 // steps is the build, in order; each step is a method in build_*.go.
-func (b *buildRun) steps() []step {
+func (b *buildRun) steps() []steps.Step {
 	d := &b.md.Durations
-	return []step{
-		{name: "check prerequisites", run: b.checkPrerequisites},
-		{name: "read inputs", run: b.readInputs},
-		{name: "create workspace", run: b.createWorkspace, undo: b.removeWorkspace},
-		{name: "verify source", run: b.verifySource, seconds: &d.Unpack},
-		{name: "unpack source", run: b.unpackSource, seconds: &d.Unpack},
-		{name: "apply patches", run: b.applyPatches, seconds: &d.Patch},
-		{name: "detect fixes", run: b.detectFixes, seconds: &d.Patch},
-		{name: "configure", run: b.configure, seconds: &d.Config},
-		{name: "check config", run: b.checkConfig, seconds: &d.Config},
-		{name: "compile", run: b.compile, seconds: &d.Compile},
-		{name: "collect outputs", run: b.collectOutputs},
-		{name: "publish", run: b.publish},
-		{name: "remove work tree", run: b.removeWorkTree},
+	return []steps.Step{
+		{Name: "check prerequisites", Run: b.checkPrerequisites},
+		{Name: "read inputs", Run: b.readInputs},
+		{Name: "create workspace", Run: b.createWorkspace, Undo: b.removeWorkspace},
+		{Name: "verify source", Run: b.verifySource, Seconds: &d.Unpack},
+		{Name: "unpack source", Run: b.unpackSource, Seconds: &d.Unpack},
+		{Name: "apply patches", Run: b.applyPatches, Seconds: &d.Patch},
+		{Name: "detect fixes", Run: b.detectFixes, Seconds: &d.Patch},
+		{Name: "configure", Run: b.configure, Seconds: &d.Config},
+		{Name: "check config", Run: b.checkConfig, Seconds: &d.Config},
+		{Name: "compile", Run: b.compile, Seconds: &d.Compile},
+		{Name: "collect outputs", Run: b.collectOutputs},
+		{Name: "publish", Run: b.publish},
+		{Name: "remove work tree", Run: b.removeWorkTree},
 	}
 }
 
@@ -91,10 +93,10 @@ func (b *buildRun) steps() []step {
 // ended the build, else the step's error with the tail of build.log unless
 // the error already says exactly what is wrong (a patch, a config option).
 func (b *buildRun) explain(ctx context.Context, err error) error {
-	var se *StepError
+	var se *steps.Error
 	if ctx.Err() != nil && errors.As(err, &se) {
 		b.p.printf("interrupted during %s", se.Step)
-		return fmt.Errorf("kbuild: %w", &StepError{Step: se.Step, Err: ctx.Err()})
+		return fmt.Errorf("kbuild: %w", &steps.Error{Step: se.Step, Err: ctx.Err()})
 	}
 	var pe *PatchError
 	var me *MismatchError

@@ -12,12 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
 	"github.com/rolloutlab/rolloutlab/harness/image"
 	"github.com/rolloutlab/rolloutlab/harness/kernel"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
+	"github.com/rolloutlab/rolloutlab/harness/steps"
 )
 
 // Options select what to prepare.
@@ -89,35 +89,27 @@ func Prepare(ctx context.Context, o Options) (*Env, error) {
 		return nil, err
 	}
 
-	step := func(name string, f func() error) error {
-		start := time.Now()
-		fmt.Fprintf(progress, "==> %s\n", name)
-		if err := f(); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		fmt.Fprintf(progress, "    %s done in %s\n", name, time.Since(start).Round(10*time.Millisecond))
-		return nil
-	}
-	if err := step("kernel "+entry.Name, func() (err error) {
-		env.Kernel, err = kernel.Prepare(ctx, entry, cacheDir, progress)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := step("guest image", func() error {
-		agent, err := BuildAgent(ctx, cacheDir)
-		if err != nil {
+	// Ordered steps; each prints its name and duration. Nothing needs an
+	// undo: every step publishes into the cache atomically or not at all.
+	logf := func(f string, a ...any) { fmt.Fprintf(progress, "==> "+f+"\n", a...) }
+	if err := (steps.Runner{Logf: logf}).Run(ctx, []steps.Step{
+		{Name: "kernel " + entry.Name, Run: func(ctx context.Context) (err error) {
+			env.Kernel, err = kernel.Prepare(ctx, entry, cacheDir, progress)
 			return err
-		}
-		env.Image, err = image.Build(ctx, image.Options{CacheDir: cacheDir, AgentBinary: agent, Progress: progress})
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := step("accelerator", func() error {
-		env.Accel, env.AccelReason, err = chooseAccel(ctx, env, o.Accel)
-		fmt.Fprintf(progress, "    using %s: %s\n", env.Accel, env.AccelReason)
-		return err
+		}},
+		{Name: "guest image", Run: func(ctx context.Context) error {
+			agent, err := BuildAgent(ctx, cacheDir)
+			if err != nil {
+				return err
+			}
+			env.Image, err = image.Build(ctx, image.Options{CacheDir: cacheDir, AgentBinary: agent, Progress: progress})
+			return err
+		}},
+		{Name: "accelerator", Run: func(ctx context.Context) (err error) {
+			env.Accel, env.AccelReason, err = chooseAccel(ctx, env, o.Accel)
+			fmt.Fprintf(progress, "    using %s: %s\n", env.Accel, env.AccelReason)
+			return err
+		}},
 	}); err != nil {
 		return nil, err
 	}
