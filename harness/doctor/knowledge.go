@@ -67,8 +67,8 @@ func FixFactFor(f scenario.Fix) (FixFact, bool) {
 // KubeProxyPolicy is one kube-proxy release line's handling of
 // conn_reuse_mode; the decision itself is scenario.KubeProxyConnReuse.
 type KubeProxyPolicy struct {
-	Line   string `json:"line"`             // "1.21"
-	First  string `json:"first,omitempty"`  // first release with PR 102122 ("1.21.9"); empty: never
+	Line   string `json:"line"`            // "1.21"
+	First  string `json:"first,omitempty"` // first release with PR 102122 ("1.21.9"); empty: never
 	Policy string `json:"policy"`
 }
 

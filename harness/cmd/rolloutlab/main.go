@@ -74,6 +74,7 @@ func newRootCommand() *cobra.Command {
 		newMatrixCommand(g), newCompareCommand(g),
 		newBuildNodeImageCommand(),
 	)
+	root.AddCommand(newDoctorCommands()...)
 	return root
 }
 
