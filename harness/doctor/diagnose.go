@@ -35,8 +35,14 @@ func Diagnose(f Facts, m *Measurement) (Report, error) {
 	}
 	r := Report{Schema: Schema, Node: node(f, up), Fixes: claims, Probe: probe}
 	inputs := append(modeReasons(f), settingWhy...)
+	if f.ProxyMode == "" || f.ProxyMode == scenario.ModeIPVS {
+		for _, fx := range []scenario.Fix{scenario.FixA, scenario.FixC} {
+			c := claims.Get(fx)
+			inputs = append(inputs, fmt.Sprintf("fix %s %s, by %s: %s", fx, c.State, c.Source, c.Reason))
+		}
+	}
 	for _, s := range verdict.Symptoms() {
-		r.Symptoms = append(r.Symptoms, answerFor(s, outs, inputs, claims))
+		r.Symptoms = append(r.Symptoms, answerFor(s, outs, inputs))
 	}
 	r.Answer = overall(r.Symptoms)
 	r.Summary = summary(r)
@@ -78,7 +84,7 @@ func orNone(s string) string {
 // answerFor is affected when every world shows s, not affected when none
 // does, unknown otherwise; the reasons name the inputs and each distinct
 // prediction.
-func answerFor(s verdict.Symptom, outs []outcome, inputs []string, claims Claims) SymptomAnswer {
+func answerFor(s verdict.Symptom, outs []outcome, inputs []string) SymptomAnswer {
 	a := SymptomAnswer{Symptom: s, Reasons: append([]string{}, inputs...)}
 	var yes, no, unknown int
 	for _, o := range outs {
@@ -115,11 +121,6 @@ func answerFor(s verdict.Symptom, outs []outcome, inputs []string, claims Claims
 		a.Answer = NotAffected
 	default:
 		a.Answer = AnswerUnknown
-		for _, c := range claims {
-			if c.State == Unknown && c.Fix != scenario.FixB {
-				a.Reasons = append(a.Reasons, "undecided: "+c.Reason)
-			}
-		}
 	}
 	return a
 }

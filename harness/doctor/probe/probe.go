@@ -38,7 +38,7 @@ type Result struct {
 // the child, which tears down; it is killed after a grace period, and its
 // namespaces die with it.
 func Run(ctx context.Context, cells string, progress io.Writer) (*Result, error) {
-	if os.Geteuid() != 0 {
+	if !isRoot() {
 		return nil, ErrNotRoot
 	}
 	self, err := os.Executable()
