@@ -45,6 +45,7 @@ func Diagnose(f Facts, m *Measurement) (Report, error) {
 		r.Symptoms = append(r.Symptoms, answerFor(s, outs, inputs))
 	}
 	r.Answer = overall(r.Symptoms)
+	r.ExitCode = r.Answer.ExitCode()
 	r.Summary = summary(r)
 	r.Remedies = remedies(f, up, claims, outs)
 	r.Suggestions = suggestions(f, r, probe)

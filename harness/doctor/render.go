@@ -50,7 +50,7 @@ func Render(w io.Writer, r Report) {
 	for _, s := range r.Suggestions {
 		p("suggestion: %s", s)
 	}
-	p("answer: %s (exit %d)", r.Answer, r.Answer.ExitCode())
+	p("answer: %s (exit %d)", r.Answer, r.ExitCode)
 }
 
 func renderProbe(p func(string, ...any), pr *ProbeReport) {

@@ -47,6 +47,7 @@ func (a Answer) ExitCode() int {
 type Report struct {
 	Schema      string          `json:"schema"`
 	Answer      Answer          `json:"answer"`
+	ExitCode    int             `json:"exit_code"` // Answer's, or ExitError/ExitHostChanged after --probe
 	Summary     string          `json:"summary"`
 	Node        Node            `json:"node"`
 	Fixes       Claims          `json:"fixes"`

@@ -111,6 +111,7 @@ func runDoctor(cmd *cobra.Command, f *doctorFlags) error {
 			code = doctor.ExitError
 		}
 	}
+	rep.ExitCode = code
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err

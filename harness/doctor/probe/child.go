@@ -48,6 +48,12 @@ func isolateMounts() error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
+	// A procfs of this PID namespace: netlink and netns find the current
+	// thread's namespace as /proc/<getpid>/task/<gettid>, which the host's
+	// procfs numbers differently.
+	if err := unix.Mount("proc", "/proc", "proc", 0, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
 	self, _ := os.Executable()
 	for _, d := range []string{"/run", "/tmp"} {
 		if strings.HasPrefix(self, d+"/") {
