@@ -59,7 +59,7 @@ func renderProbe(p func(string, ...any), pr *ProbeReport) {
 		p("  %-22s %-8s %d requests %s", c.Name, c.Verdict.Status, c.Requests, strings.Join(c.Verdict.Reasons, "; "))
 	}
 	p("  trusted: %v (%s)", pr.Trusted, pr.Why)
-	p("  modules loaded by the probe: %s", orNone(strings.Join(pr.ModulesLoaded, ", ")))
+	p("  modules loaded by the probe: %s", orUnknownAs(strings.Join(pr.ModulesLoaded, ", "), "none"))
 	if len(pr.Appeared) > 0 {
 		p("  appeared with those modules (new, not changed): %s", strings.Join(pr.Appeared, ", "))
 	}
@@ -76,6 +76,13 @@ func renderProbe(p func(string, ...any), pr *ProbeReport) {
 func orUnknown(s string) string {
 	if s == "" {
 		return "unknown"
+	}
+	return s
+}
+
+func orUnknownAs(s, empty string) string {
+	if s == "" {
+		return empty
 	}
 	return s
 }
