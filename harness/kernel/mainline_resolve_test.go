@@ -98,7 +98,9 @@ func TestFixesByVersion(t *testing.T) {
 		{"5.15.80", scenario.FixSet{"A": true, "B": true}, []string{"C unknown (5.15.80 is a stable release before 5.16: backports"}},
 		{"4.19.220", scenario.FixSet{}, []string{"A unknown", "B unknown", "C unknown"}},
 		{"5.4", scenario.FixSet{"A": false, "B": false, "C": false}, nil},
-		{"5.8.2", scenario.FixSet{}, nil},
+		{"5.8.2", scenario.FixSet{"A": true}, []string{"A present (5.8.2 is 5.8.2 or later in the 5.8 stable series)"}},
+		{"5.8.1", scenario.FixSet{"A": false}, []string{"A absent (5.8.1 is before 5.8.2"}},
+		{"5.7.10", scenario.FixSet{}, []string{"A unknown (5.7.10 is a stable release before 5.9: backports to 5.7 exist, unknown point release)"}},
 	}
 	for _, tt := range tests {
 		v, ok := parseVersion(tt.v)

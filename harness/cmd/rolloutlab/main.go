@@ -76,6 +76,7 @@ func newRootCommand() *cobra.Command {
 		newEngineCheckCommand(g),
 		newBuildKindCommand(),
 	)
+	root.AddCommand(newDoctorCommands()...)
 	return root
 }
 
