@@ -14,7 +14,7 @@ BIN := bin/rolloutlab
 # Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
 JUNIT_DIR := $(CURDIR)/out/junit
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check
 
 all: test
 
@@ -52,6 +52,17 @@ test: deps
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 	@mkdir -p $(JUNIT_DIR)
 	CELLS='$(TEST_CELLS)' ROLLOUTLAB_REQUIRE_MEASURED=1 $(GO) test ./e2e -count=1 -timeout 60m -v -ginkgo.v -ginkgo.label-filter='smoke || rollout' -ginkgo.junit-report=$(JUNIT_DIR)/test.xml
+	$(MAKE) --no-print-directory doctor-check DOCTOR_KERNEL=$(or $(KERNEL),6.1) DOCTOR_REUSE=1 DOCTOR_WANT=not-affected
+
+# rolloutlab doctor --probe inside a guest acting as the node: the answer it
+# must give there. make doctor-check DOCTOR_KERNEL=5.10-revert-C DOCTOR_REUSE=0 DOCTOR_KP=v1.21.8 DOCTOR_WANT=affected
+DOCTOR_KERNEL ?= 6.1
+DOCTOR_REUSE  ?= 1
+DOCTOR_KP     ?= v1.34.2
+DOCTOR_WANT   ?= not-affected
+doctor-check: deps
+	ROLLOUTLAB_DOCTOR_GUEST=1 KERNEL='$(DOCTOR_KERNEL)' DOCTOR_REUSE='$(DOCTOR_REUSE)' DOCTOR_KP='$(DOCTOR_KP)' DOCTOR_WANT='$(DOCTOR_WANT)' \
+	  $(GO) test -count=1 -run TestProbeInGuest -v -timeout 30m ./harness/doctor/probe/
 
 shell: deps $(BIN)
 	$(BIN) shell
