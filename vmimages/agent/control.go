@@ -57,6 +57,17 @@ func (c *control) write(m wire.Message) error {
 	return err
 }
 
+// flush waits until the serial port has sent every byte written so far
+// (tcdrain). Power-off does not wait for the tty: bytes still in the
+// kernel's buffer or the UART are lost, and a host that streams the port
+// then sees the last message cut mid-line (seen: a hello cut short, the
+// done lost, on a guest that powered off 3 s after boot).
+func (c *control) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_ = unix.IoctlSetInt(int(c.out.Fd()), unix.TCSBRK, 1)
+}
+
 // Logf implements the scenario runner's Emitter: progress lines for the user.
 func (c *control) Logf(format string, args ...any) {
 	_ = c.write(wire.Log(fmt.Sprintf(format, args...)))

@@ -32,6 +32,7 @@ func runInit() {
 			ctl.fail(wire.ErrHarness, "agent", fmt.Errorf("agent panic: %v", r))
 		}
 		_ = ctl.write(wire.Done())
+		ctl.flush()
 		powerOff()
 	}()
 	if mountErr != nil {
