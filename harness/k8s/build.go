@@ -43,7 +43,20 @@ func (bl *Builder) GoVersion(ctx context.Context) (string, error) {
 func cacheKey(b Binary, goVersion string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%q\n%q\n", b.Module, b.Version, b.Package, goVersion, b.Overrides, b.LDFlags)
+	// Only when set, so keys of binaries cached before these fields existed stay valid.
+	if len(b.Tags) > 0 {
+		fmt.Fprintf(h, "tags %q\n", b.Tags)
+	}
+	if b.Patch != nil {
+		fmt.Fprintf(h, "patch %s\n", b.Patch.SHA256())
+	}
 	return fmt.Sprintf("%s-%s-%s", b.Name, goVersion, hex.EncodeToString(h.Sum(nil))[:12])
+}
+
+// binPath is b's cache entry and the binary in it.
+func (bl *Builder) binPath(b Binary, goVersion string) (entry, bin string) {
+	entry = filepath.Join(bl.CacheDir, "k8s", "bin", cacheKey(b, goVersion))
+	return entry, filepath.Join(entry, b.Name)
 }
 
 // Build returns the path of b's binary, building it on a cache miss.
@@ -52,8 +65,7 @@ func (bl *Builder) Build(ctx context.Context, b Binary) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	final := filepath.Join(bl.CacheDir, "k8s", "bin", cacheKey(b, gov))
-	bin := filepath.Join(final, b.Name)
+	final, bin := bl.binPath(b, gov)
 	if _, err := os.Stat(bin); err == nil {
 		bl.logf("    %s: cached (%s)", b.Name, bin)
 		return bin, nil
@@ -64,12 +76,23 @@ func (bl *Builder) Build(ctx context.Context, b Binary) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build %s (%s@%s): %w", b.Name, b.Module, b.Version, err)
 	}
+	sweepStale(final)
 	return bin, nil
+}
+
+// sweepStale removes the temporary dirs that killed runs (SIGKILL: no
+// deferred cleanup) left beside entry. Once entry exists nobody makes new
+// ones (Publish checks for it under its lock), so any left are stale.
+func sweepStale(entry string) {
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(entry), "."+filepath.Base(entry)+".tmp-*"))
+	for _, d := range left {
+		_ = os.RemoveAll(d) // best effort: only disk space is at stake
+	}
 }
 
 // compile runs `go build` in the throwaway module of b's module version.
 func (bl *Builder) compile(ctx context.Context, b Binary, goVersion, out string) error {
-	work := filepath.Join(bl.CacheDir, "k8s", "work", strings.ReplaceAll(b.Module, "/", "_")+"@"+b.Version)
+	work := filepath.Join(bl.CacheDir, "k8s", "work", workName(b))
 	unlock, err := cache.Lock(ctx, work)
 	if err != nil {
 		return err
@@ -78,9 +101,18 @@ func (bl *Builder) compile(ctx context.Context, b Binary, goVersion, out string)
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
-	depMod, err := bl.downloadGoMod(ctx, work, b)
+	dl, err := bl.download(ctx, b)
 	if err != nil {
 		return err
+	}
+	depMod, err := os.ReadFile(dl.GoMod)
+	if err != nil {
+		return err
+	}
+	if b.Patch != nil {
+		if err := patchedSource(dl.Dir, filepath.Join(work, PatchedSourceDir), b.Patch); err != nil {
+			return fmt.Errorf("patch %s@%s: %w", b.Module, b.Version, err)
+		}
 	}
 	mod, err := GoMod(b, depMod, goLang(goVersion))
 	if err != nil {
@@ -89,17 +121,35 @@ func (bl *Builder) compile(ctx context.Context, b Binary, goVersion, out string)
 	if err := os.WriteFile(filepath.Join(work, "go.mod"), mod, 0o644); err != nil {
 		return err
 	}
+	bl.logf("    building %s from %s@%s with %s (minutes on a cold cache)", b.Name, b.Module, b.Version, goVersion)
+	return bl.goBuild(ctx, work, b, out)
+}
+
+// workName names b's throwaway module dir; a patched source gets its own.
+func workName(b Binary) string {
+	n := strings.ReplaceAll(b.Module, "/", "_") + "@" + b.Version
+	if b.Patch != nil {
+		n += "+" + b.Patch.SHA256()[:12]
+	}
+	return n
+}
+
+// goBuild compiles b.Package in dir, a module that requires it, into out.
+func (bl *Builder) goBuild(ctx context.Context, dir string, b Binary, out string) error {
 	ldflags := strings.Join(append([]string{"-s", "-w"}, b.LDFlags...), " ")
-	cmd := exec.CommandContext(ctx, bl.goBin(), "build", "-trimpath", "-ldflags", ldflags, "-o", out, b.Package)
-	cmd.Dir = work
+	args := []string{"build", "-trimpath", "-ldflags", ldflags}
+	if len(b.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(b.Tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, bl.goBin(), append(args, "-o", out, b.Package)...)
+	cmd.Dir = dir
 	// -mod=mod lets go fill go.sum and the build list from the proxy.
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-mod=mod")
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
 	start := time.Now()
-	bl.logf("    building %s from %s@%s with %s (minutes on a cold cache)", b.Name, b.Module, b.Version, goVersion)
 	stop := bl.ticker(b.Name, start)
-	err = cmd.Run()
+	err := cmd.Run()
 	stop()
 	if err != nil {
 		return fmt.Errorf("go build %s: %w\n%s", b.Package, err, tail(log.String(), 4000))
@@ -112,19 +162,22 @@ func (bl *Builder) compile(ctx context.Context, b Binary, goVersion, out string)
 	return nil
 }
 
-// downloadGoMod fetches module@version and returns its go.mod text.
-func (bl *Builder) downloadGoMod(ctx context.Context, dir string, b Binary) ([]byte, error) {
+// downloaded is what `go mod download -json` reports about a module.
+type downloaded struct{ GoMod, Dir string }
+
+// download fetches module@version into the module cache.
+func (bl *Builder) download(ctx context.Context, b Binary) (downloaded, error) {
 	cmd := exec.CommandContext(ctx, bl.goBin(), "mod", "download", "-json", b.Module+"@"+b.Version)
 	cmd.Dir = os.TempDir() // outside any module: only the proxy matters
 	out, err := cmd.Output()
-	var info struct{ GoMod, Error string }
+	var info struct{ GoMod, Dir, Error string }
 	if jerr := json.Unmarshal(out, &info); jerr == nil && info.Error != "" {
-		return nil, fmt.Errorf("download %s@%s: %s", b.Module, b.Version, info.Error)
+		return downloaded{}, fmt.Errorf("download %s@%s: %s", b.Module, b.Version, info.Error)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("download %s@%s: %w", b.Module, b.Version, err)
+		return downloaded{}, fmt.Errorf("download %s@%s: %w", b.Module, b.Version, err)
 	}
-	return os.ReadFile(info.GoMod)
+	return downloaded{GoMod: info.GoMod, Dir: info.Dir}, nil
 }
 
 // ticker prints a line with the elapsed time every 30 s until stopped.

@@ -50,6 +50,10 @@ func GoMod(b Binary, depMod []byte, goLang string) ([]byte, error) {
 		}
 		lines = append(lines, fmt.Sprintf("replace %s => %s\n", r.Old.Path, target))
 	}
+	if b.Patch != nil {
+		// The patched copy in the build dir stands in for the module.
+		lines = append(lines, fmt.Sprintf("replace %s => ./%s\n", b.Module, PatchedSourceDir))
+	}
 	sort.Strings(lines)
 	out.WriteString("\n")
 	out.WriteString(strings.Join(lines, ""))

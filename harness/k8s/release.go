@@ -2,7 +2,8 @@
 // the guest (kube-proxy, kube-apiserver, etcd) from the Go module proxy, in a
 // throwaway module under the cache (never the repository's go.mod), caches
 // them by (module, version, Go version) and packs them into an initramfs
-// fragment that harness/run appends to the guest's initrd.
+// fragment that harness/run appends to the guest's initrd. PrepareKind
+// builds the same way everything a kind cluster in the guest needs.
 package k8s
 
 import (
@@ -30,6 +31,11 @@ type Binary struct {
 	// up (old releases pin libraries that break on current Go runtimes).
 	Overrides []string
 	LDFlags   []string // beyond -s -w
+	// Tags are build tags (-tags), e.g. to leave out optional snapshotters.
+	Tags []string
+	// Patch, if set, is applied to a copy of the module's source in the
+	// throwaway build dir; its SHA-256 is part of the cache key.
+	Patch *Patch
 }
 
 // KubeProxy describes the kube-proxy build of a release.
