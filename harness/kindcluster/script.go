@@ -96,6 +96,7 @@ finish() {
 }
 fail() { echo "@fail $*"; say "FAIL $*"; finish 1; }
 
+mkdir -p /usr/local/bin  # not in the engine root
 install -m 0755 @SEED@/kind /usr/local/bin/kind-stock || fail "install kind"
 install -m 0755 @SEED@/kubectl /usr/local/bin/kubectl || fail "install kubectl"
 if [ -f @SEED@/kind-patched ]; then install -m 0755 @SEED@/kind-patched /usr/local/bin/kind-patched || fail "install patched kind"; fi
