@@ -81,7 +81,9 @@ diag() {
   echo "@section dmesg"; dmesg | tail -n 80; echo "@end"
   echo "@section free"; free -m; echo "@end"
   if [ -d /tmp/kind-logs ] || kind export logs --name @NAME@ /tmp/kind-logs >/dev/null 2>&1; then
-    for f in $(find /tmp/kind-logs -type f -size -4M | sort); do
+    # The engine root has no find or grep: globs and awk only.
+    for f in /tmp/kind-logs/* /tmp/kind-logs/*/* /tmp/kind-logs/*/*/* /tmp/kind-logs/*/*/*/*; do
+      [ -f "$f" ] || continue
       echo "@section kind-logs/${f#/tmp/kind-logs/}"; tail -n 300 "$f"; echo "@end"
     done
   fi
@@ -123,7 +125,7 @@ create() {
 }
 : >/tmp/kind.out
 if ! create; then
-  if [ "@POLICY@" = auto ] && grep -q 'could not find a log line that matches "Reached target' /tmp/kind.out; then
+  if [ "@POLICY@" = auto ] && awk '/could not find a log line that matches "Reached target/{f=1} END{exit !f}' /tmp/kind.out; then
     echo "@deviation kind-v0.33.0-rolloutlab1 (KIND_SYSTEMD_WAIT=@SYSTEMD_WAIT@): the node's systemd missed stock kind's 30 s wait"
     diag
     kind delete cluster --name @NAME@ >/dev/null 2>&1
@@ -166,8 +168,8 @@ echo "@section crictl-images"; docker exec "$NODE" sh -c "crictl images -o json 
 echo "@section pods"; $KCTL get pods -A -o wide 2>&1; echo "@end"
 # Any pull attempt shows in containerd's or kubelet's journal, or as an event.
 echo "@section pull-attempts"
-docker exec "$NODE" journalctl -u containerd -u kubelet --no-pager 2>&1 | grep -iE 'PullImage|Pulling image|failed to pull|ErrImagePull|ImagePullBackOff' | tail -n 50
-$KCTL get events -A --no-headers 2>&1 | grep -E ' Pulling | Failed .*pull|BackOff .*image' | tail -n 20
+docker exec "$NODE" sh -c "journalctl -u containerd -u kubelet --no-pager | grep -iE 'PullImage|Pulling image|failed to pull|ErrImagePull|ImagePullBackOff' | tail -n 50"
+$KCTL get events -A --no-headers 2>&1 | awk '/ Pulling | Failed .*pull|BackOff .*image/' | tail -n 20
 echo "@end"
 finish 0
 `
