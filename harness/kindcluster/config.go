@@ -36,12 +36,18 @@ func CheckMode(mode string) error {
 // apiServer.timeoutForControlPlane; naming the apiVersion makes kind apply
 // it only to that document (resource.matches), never to a v1beta4 one where
 // the field does not exist.
-func Config(mode string, controlPlaneWait time.Duration) (string, error) {
+//
+// lease is the controller-manager's and scheduler's leader-election lease
+// (renew deadline 2/3 of it, as in the defaults 15 s/10 s): under TCG the
+// API server answers a lease renewal slower than 10 s at times, and both
+// then exit and restart ("Leaderelection lost", seen in the first real run),
+// which holds back the kube-proxy DaemonSet's pod.
+func Config(mode string, controlPlaneWait, lease time.Duration) (string, error) {
 	if err := CheckMode(mode); err != nil {
 		return "", err
 	}
-	if controlPlaneWait <= 0 {
-		return "", fmt.Errorf("control-plane wait %s: want > 0", controlPlaneWait)
+	if controlPlaneWait <= 0 || lease < 3*time.Second {
+		return "", fmt.Errorf("control-plane wait %s, lease %s: want > 0 and >= 3s", controlPlaneWait, lease)
 	}
 	return fmt.Sprintf(`kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
@@ -56,8 +62,16 @@ kubeadmConfigPatches:
   apiVersion: kubeadm.k8s.io/v1beta3
   kind: ClusterConfiguration
   apiServer:
-    timeoutForControlPlane: %s
-`, mode, PodSubnet, controlPlaneWait), nil
+    timeoutForControlPlane: %[3]s
+  controllerManager:
+    extraArgs:
+      leader-elect-lease-duration: %[4]s
+      leader-elect-renew-deadline: %[5]s
+  scheduler:
+    extraArgs:
+      leader-elect-lease-duration: %[4]s
+      leader-elect-renew-deadline: %[5]s
+`, mode, PodSubnet, controlPlaneWait, lease, lease*2/3), nil
 }
 
 // NodeImageInputs maps the kind tier's built binaries (harness/k8s names,

@@ -11,7 +11,7 @@ import (
 
 func TestConfig(t *testing.T) {
 	for _, mode := range ProxyModes {
-		c, err := Config(mode, 12*time.Minute)
+		c, err := Config(mode, 12*time.Minute, 45*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,6 +47,12 @@ func TestConfig(t *testing.T) {
 			APIServer  struct {
 				TimeoutForControlPlane string `yaml:"timeoutForControlPlane"`
 			} `yaml:"apiServer"`
+			ControllerManager struct {
+				ExtraArgs map[string]string `yaml:"extraArgs"`
+			} `yaml:"controllerManager"`
+			Scheduler struct {
+				ExtraArgs map[string]string `yaml:"extraArgs"`
+			} `yaml:"scheduler"`
 		}
 		if err := strictYAML(v.Patches[0], &p); err != nil {
 			t.Fatal(err)
@@ -54,15 +60,20 @@ func TestConfig(t *testing.T) {
 		if p.APIVersion != "kubeadm.k8s.io/v1beta3" || p.Kind != "ClusterConfiguration" || p.APIServer.TimeoutForControlPlane != "12m0s" {
 			t.Errorf("patch %+v", p)
 		}
+		for _, a := range []map[string]string{p.ControllerManager.ExtraArgs, p.Scheduler.ExtraArgs} {
+			if a["leader-elect-lease-duration"] != "45s" || a["leader-elect-renew-deadline"] != "30s" {
+				t.Errorf("leader election args %v", a)
+			}
+		}
 	}
 }
 
 func TestConfigRejects(t *testing.T) {
-	_, err := Config("userspace", time.Minute)
+	_, err := Config("userspace", time.Minute, time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "ipvs, iptables, nftables") {
 		t.Errorf("bad mode: %v", err)
 	}
-	if _, err := Config("ipvs", 0); err == nil {
+	if _, err := Config("ipvs", 0, time.Minute); err == nil {
 		t.Error("zero wait accepted")
 	}
 }
@@ -111,6 +122,7 @@ const sample = `noise
 @kind 60900  ✓ Preparing nodes 📦 
 @kind 60900  • Starting control-plane 🕹️  ...
 @kind 400000  ✗ Starting control-plane 🕹️
+@kind 400001  • Ready after 5s 💚
 @step kind-create 400100
 @deviation patched kind
 @report node rolloutlab-control-plane Ready control-plane 5m v1.34.2

@@ -131,7 +131,7 @@ func KindPhases(lines []KindLine) []Phase {
 	for _, l := range lines {
 		t := strings.TrimSpace(l.Text)
 		switch {
-		case strings.HasPrefix(t, "• "):
+		case strings.HasPrefix(t, "• ") && strings.HasSuffix(t, "..."): // " • Ready after 5s" is no phase
 			name := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(t, "• "), "..."))
 			ps = append(ps, Phase{Name: name})
 			starts = append(starts, l.At)

@@ -148,6 +148,8 @@ awk '/^MemTotal/{t=$2} /^MemAvailable/{a=$2} END{printf "@report guest-memory-mi
 echo "@section free"; free -m; echo "@end"
 
 s=$(ms)
+# kubectl wait fails at once while no pod matches: wait for the DaemonSet's pod first.
+timeout @WAIT@ sh -c 'until kubectl -n kube-system get pods -l k8s-app=kube-proxy -o name 2>/dev/null | awk "END{exit NR==0}"; do sleep 5; done' || fail "no kube-proxy pod"
 $KCTL -n kube-system wait --for=jsonpath='{.status.phase}'=Running pod -l k8s-app=kube-proxy --timeout=@WAIT@ >/dev/null 2>&1 || fail "kube-proxy pod not Running"
 step kube-proxy-running $(( $(ms) - s ))
 report kube-proxy-pod "$($KCTL -n kube-system get pods -l k8s-app=kube-proxy --no-headers 2>&1 | tr -s ' ')"

@@ -29,6 +29,7 @@ const (
 	kindWaitBase         = 5 * time.Minute  // kind --wait, and each later wait
 	kindSystemdWaitBase  = 2 * time.Minute  // the patched kind's KIND_SYSTEMD_WAIT
 	kindRunBase          = 20 * time.Minute // the whole guest run
+	kindLeaseBase        = 15 * time.Second // leader election lease, the default
 )
 
 func newKindCheckCommand(g *globalFlags) *cobra.Command {
@@ -98,7 +99,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer cleanup()
-			cfg, err := kindcluster.Config(mode, scaled(kindControlPlaneBase))
+			cfg, err := kindcluster.Config(mode, scaled(kindControlPlaneBase), scaled(kindLeaseBase))
 			if err != nil {
 				return err
 			}
