@@ -87,7 +87,7 @@ func TestScript(t *testing.T) {
 	for _, w := range []string{
 		"kind create cluster --name rolloutlab --image rolloutlab/kind-node:v1.34.2-abc --config /seed/kind-config.yaml --retain --wait 15m0s",
 		"KIND_SYSTEMD_WAIT=6m0s", "kind delete cluster --name rolloutlab", "/dev/tcp/127.0.0.1/10249",
-		"/proc/sys/net/ipv4/vs/$k", "kind export logs",
+		"/proc/sys/net/ipv4/vs/$k", "kind export logs", "timeout 900s sh -c",
 	} {
 		if !strings.Contains(s, w) {
 			t.Errorf("script lacks %q", w)

@@ -149,7 +149,7 @@ echo "@section free"; free -m; echo "@end"
 
 s=$(ms)
 # kubectl wait fails at once while no pod matches: wait for the DaemonSet's pod first.
-timeout @WAIT@ sh -c 'until kubectl -n kube-system get pods -l k8s-app=kube-proxy -o name 2>/dev/null | awk "END{exit NR==0}"; do sleep 5; done' || fail "no kube-proxy pod"
+timeout @WAIT_S@ sh -c 'until kubectl -n kube-system get pods -l k8s-app=kube-proxy -o name 2>/dev/null | awk "END{exit NR==0}"; do sleep 5; done' || fail "no kube-proxy pod"
 $KCTL -n kube-system wait --for=jsonpath='{.status.phase}'=Running pod -l k8s-app=kube-proxy --timeout=@WAIT@ >/dev/null 2>&1 || fail "kube-proxy pod not Running"
 step kube-proxy-running $(( $(ms) - s ))
 report kube-proxy-pod "$($KCTL -n kube-system get pods -l k8s-app=kube-proxy --no-headers 2>&1 | tr -s ' ')"
@@ -186,6 +186,7 @@ func Script(p ScriptParams) (string, error) {
 		"@SEED@", p.Seed,
 		"@IMAGE@", p.NodeImage,
 		"@WAIT@", p.Wait.String(),
+		"@WAIT_S@", fmt.Sprintf("%ds", int(p.Wait.Seconds())), // coreutils timeout takes no "15m0s"
 		"@SYSTEMD_WAIT@", p.SystemdWait.String(),
 		"@POLICY@", string(p.Kind),
 		"@KEEP@", fmt.Sprint(p.Keep),
