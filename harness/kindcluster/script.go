@@ -154,16 +154,18 @@ $KCTL -n kube-system wait --for=jsonpath='{.status.phase}'=Running pod -l k8s-ap
 step kube-proxy-running $(( $(ms) - s ))
 report kube-proxy-pod "$($KCTL -n kube-system get pods -l k8s-app=kube-proxy --no-headers 2>&1 | tr -s ' ')"
 # The node has no curl or wget: bash's /dev/tcp speaks the HTTP.
-mode=""
+s=$(ms); mode=""
 for i in $(seq 1 60); do
   mode=$(docker exec "$NODE" bash -c 'exec 5<>/dev/tcp/127.0.0.1/10249 && printf "GET /proxyMode HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&5 && cat <&5' 2>/dev/null | tr -d '\r' | tail -n 1)
   [ -n "$mode" ] && break; sleep 2
 done
+step proxy-mode $(( $(ms) - s ))
 report proxy-mode "$mode"
 for k in conn_reuse_mode expire_nodest_conn conntrack; do
   report "vs.$k" "$(docker exec "$NODE" cat /proc/sys/net/ipv4/vs/$k 2>&1)"
 done
-report ipvs-services "$(docker exec "$NODE" sh -c 'grep -c . /proc/net/ip_vs' 2>&1)"
+# Lines of the node's IPVS table past its 3 header lines: services + destinations.
+report ipvs-entries "$(docker exec "$NODE" sh -c 'awk "NR>3" /proc/net/ip_vs | wc -l' 2>&1)"
 echo "@section docker-images"; docker images --format '{{.Repository}}:{{.Tag}}'; echo "@end"
 # jq is in the node (kind's hooks need it), not in the engine root.
 echo "@section crictl-images"; docker exec "$NODE" sh -c "crictl images -o json | jq -r '.images[].repoTags[]'" 2>&1; echo "@end"
