@@ -14,7 +14,7 @@ BIN := bin/rolloutlab
 # Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
 JUNIT_DIR := $(CURDIR)/out/junit
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check kind-check
 
 all: test
 
@@ -91,6 +91,11 @@ bench-load: deps $(BIN)
 # harness built; prints each step with its duration, fails on any error.
 engine-check: deps $(BIN)
 	flock /tmp/rolloutlab-guest.lock $(BIN) engine-check
+
+# A real single-node kind cluster in the guest, offline (MODE=ipvs|iptables|nftables).
+MODE ?= ipvs
+kind-check: deps $(BIN)
+	flock /tmp/rolloutlab-guest.lock $(BIN) kind-check --proxy-mode $(MODE)
 
 kernels: $(BIN)
 	@$(BIN) kernels

@@ -6,7 +6,7 @@ import (
 )
 
 // alternative is one `update-alternatives --install` a maintainer script
-// runs (iptables' and mawk's postinst in trixie), with the choice dpkg makes
+// runs (iptables', mawk's and debianutils' postinst in trixie), with the choice dpkg makes
 // in auto mode: the highest priority.
 type alternative struct {
 	Name    string
@@ -46,6 +46,13 @@ func nodeAlternatives() []alternative {
 			Link:    "/usr/bin/awk",
 			Slaves:  []slaveLink{{"nawk", "/usr/bin/nawk"}},
 			Choices: []altChoice{{"/usr/bin/mawk", 5, []string{"/usr/bin/mawk"}}},
+		},
+		// debianutils' postinst (its man page slaves are pruned): kind's
+		// entrypoint runs chown on "$(which mount)" under set -e.
+		{
+			Name:    "which",
+			Link:    "/usr/bin/which",
+			Choices: []altChoice{{"/usr/bin/which.debianutils", 0, nil}},
 		},
 	}
 }

@@ -141,6 +141,7 @@ func TestNodeManifest(t *testing.T) {
 		"/etc/alternatives/iptables":                                                    "/usr/sbin/iptables-nft",
 		"/etc/alternatives/ip6tables-save":                                              "/usr/sbin/ip6tables-nft-save",
 		"/usr/bin/awk":                                                                  "/etc/alternatives/awk",
+		"/usr/bin/which":                                                                "/etc/alternatives/which",
 	}
 	for p, tgt := range links {
 		if e, ok := m.Get(p); !ok || e.Kind != KindSymlink || e.Target != tgt {

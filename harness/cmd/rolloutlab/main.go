@@ -74,6 +74,7 @@ func newRootCommand() *cobra.Command {
 		newMatrixCommand(g), newCompareCommand(g),
 		newBuildNodeImageCommand(),
 		newEngineCheckCommand(g),
+		newKindCheckCommand(g),
 		newBuildKindCommand(),
 	)
 	root.AddCommand(newDoctorCommands()...)

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // Paths in the disk root.
@@ -55,6 +57,11 @@ func Start(ctx context.Context, ready time.Duration) (*Engine, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, ready)
 	defer cancel()
+	// Nothing else brings the guest's loopback up, and docker-proxy, kind
+	// (a free 127.0.0.1 port for the API server) and kubectl need it.
+	if err := loopbackUp(); err != nil {
+		return nil, err
+	}
 	e := &Engine{}
 	var err error
 	if e.containerd, err = startProc("containerd", "containerd", containerdArgs()...); err != nil {
@@ -76,6 +83,17 @@ func Start(ctx context.Context, ready time.Duration) (*Engine, error) {
 	}
 	e.Ready = time.Since(start)
 	return e, nil
+}
+
+func loopbackUp() error {
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("find lo: %w", err)
+	}
+	if err := netlink.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	return nil
 }
 
 // Stop ends dockerd, then containerd (SIGTERM, SIGKILL after a grace).
