@@ -8,6 +8,6 @@ func ControlKernelFragments() []string {
 		"base.config", "go-runtime.config", "printk.config", "serial.config",
 		"initramfs.config", "filesystems.config", "namespaces.config", "net.config",
 		"netfilter.config", "ipvs.config", "ipset.config", "nftables.config",
-		"modules.config",
+		"container.config", "modules.config",
 	}
 }
