@@ -103,6 +103,7 @@ const (
 	DefaultWarmUp          = 3 * time.Second
 	DefaultCoolDown        = 5 * time.Second
 	DefaultMaxDuration     = 60 * time.Second
+	KindMaxDuration        = 15 * time.Minute // the kind tier's safety net (see WithDefaults)
 	DefaultExpireNodest    = 1 // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
 )
 
@@ -111,7 +112,10 @@ func (c Cell) WithDefaults() Cell {
 	if c.Tier == "" {
 		c.Tier = TierDataplane
 	}
-	if c.Tier == TierKubeProxy {
+	if c.Tier == TierKind && c.KubernetesVersion == "" {
+		c.KubernetesVersion = KindKubernetesVersion
+	}
+	if c.Tier == TierKubeProxy || c.Tier == TierKind {
 		if c.KubernetesVersion == "" {
 			c.KubernetesVersion = DefaultKubernetesVersion
 		}
@@ -176,6 +180,11 @@ func (c Cell) WithDefaults() Cell {
 	}
 	if l.MaxDuration == 0 {
 		l.MaxDuration = Duration(DefaultMaxDuration)
+		if c.Tier == TierKind {
+			// a real rollout under TCG takes minutes; the load stops when
+			// the runner deletes the client Pod, this is only the safety net
+			l.MaxDuration = Duration(KindMaxDuration)
+		}
 	}
 	if c.Name == "" {
 		c.Name = c.DefaultName()
@@ -186,6 +195,14 @@ func (c Cell) WithDefaults() Cell {
 // DefaultName is a stable name built from the settings that matter most:
 // "ipvs-reuse0", "ipvs-reuse1", "ipvs-kernel-default", "iptables", "nftables".
 func (c Cell) DefaultName() string {
+	if c.Tier == TierKind {
+		d := c
+		d.Tier = TierDataplane
+		if d.ConnReuseMode == "kube-proxy:"+c.KubernetesVersion {
+			d.ConnReuseMode = "" // what the node's kube-proxy does: the suffix says it
+		}
+		return strings.TrimSuffix(d.DefaultName(), "-kernel-default") + "-kind"
+	}
 	if c.Tier == TierKubeProxy {
 		d := c
 		d.Tier = TierDataplane
@@ -237,6 +254,14 @@ func (c Cell) Validate() error {
 	if c.Tier == TierKubeProxy {
 		if err := validKubernetesVersion(c.KubernetesVersion, c.ProxyMode); err != nil {
 			return err
+		}
+	}
+	if c.Tier == TierKind {
+		if c.KubernetesVersion != KindKubernetesVersion {
+			return fmt.Errorf("tier kind runs the node image's Kubernetes %s, not %q", KindKubernetesVersion, c.KubernetesVersion)
+		}
+		if c.IPTablesBackend == BackendLegacy {
+			return fmt.Errorf("tier kind: the node's kube-proxy image uses iptables-nft; backend=legacy is for the other tiers")
 		}
 	}
 	if c.ProxyMode != ModeNFTables {

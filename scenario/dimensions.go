@@ -33,10 +33,13 @@ const (
 	TierDataplane Tier = "dataplane"
 	// TierKubeProxy: the real kube-proxy binary fed by a real API server.
 	TierKubeProxy Tier = "kube-proxy"
+	// TierKind: a real kind cluster in the guest, a real Deployment rolled
+	// with kubectl rollout restart, the load from a client Pod.
+	TierKind Tier = "kind"
 )
 
 // Tiers lists the tiers in the matrix's row order.
-func Tiers() []Tier { return []Tier{TierDataplane, TierKubeProxy} }
+func Tiers() []Tier { return []Tier{TierDataplane, TierKubeProxy, TierKind} }
 
 func (t Tier) String() string { return string(t) }
 

@@ -16,6 +16,9 @@ const (
 	// DefaultKubernetesVersion is the kube-proxy release a kube-proxy tier
 	// cell runs unless it names one.
 	DefaultKubernetesVersion = KubeProxyCurrent
+	// KindKubernetesVersion is the release of the kind tier's node image
+	// (kubeadm, kubelet, the control plane and kube-proxy all of it).
+	KindKubernetesVersion = KubeProxyCurrent
 	// DataplaneModel is the kube-proxy release whose rules, sets and IPVS
 	// services the dataplane tier programs (vmimages/guest/proxy): the
 	// fidelity check holds the real kube-proxy of this release to no

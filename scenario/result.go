@@ -42,6 +42,15 @@ const (
 	EvRolloutStart              = "rollout-start"
 	EvRolloutDone               = "rollout-done"
 	EvLoadStop                  = "load-stop"
+	// The kind tier's API view, from watches: a pod got its deletion
+	// timestamp, its object was deleted, and its EndpointSlice conditions.
+	// (Its endpoint-added/-removed are the node's dataplane, as in the
+	// other tiers: when kube-proxy programmed the change.)
+	EvTerminating   EventKind = "terminating"
+	EvPodDeleted    EventKind = "pod-deleted"
+	EvSliceReady    EventKind = "slice-ready"
+	EvSliceNotReady EventKind = "slice-not-ready"
+	EvSliceRemoved  EventKind = "slice-removed"
 )
 
 // Event is one step of the rollout, on the records' clock.

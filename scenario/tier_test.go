@@ -35,3 +35,38 @@ func TestKubeProxyTierRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestKindTierDefaultsAndNames(t *testing.T) {
+	cells, err := ParseSpecs("ipvs/tier=kind,ipvs:0/tier=kind,iptables/tier=kind,nftables/tier=kind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range cells {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, " "); got != "ipvs-kind ipvs-reuse0-kind iptables-kind nftables-kind" {
+		t.Errorf("names: %s", got)
+	}
+	c := cells[0]
+	// the node's own kube-proxy decides the sysctl unless the cell fixes it
+	if c.Tier != TierKind || c.KubernetesVersion != KindKubernetesVersion || c.ConnReuseMode != "kube-proxy:"+KindKubernetesVersion {
+		t.Errorf("kind tier defaults: %+v", c)
+	}
+	if c.Load.MaxDuration.D() != KindMaxDuration || cells[1].ConnReuseMode != "0" {
+		t.Errorf("max duration %s, reuse %q", c.Load.MaxDuration.D(), cells[1].ConnReuseMode)
+	}
+	if len(KubeProxyVersions(cells)) != 0 {
+		t.Error("kind cells need no kube-proxy tier binaries")
+	}
+	for _, spec := range []string{"ipvs/tier=kind/backend=legacy", "iptables/tier=kind/backend=legacy"} {
+		if _, err := ParseSpecs(spec); err == nil || !strings.Contains(err.Error(), "iptables-nft") {
+			t.Errorf("%s: %v", spec, err)
+		}
+	}
+	bad := cells[0]
+	bad.KubernetesVersion = "v1.21.8"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "node image") {
+		t.Errorf("another release in kind: %v", err)
+	}
+}

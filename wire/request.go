@@ -48,6 +48,8 @@ type Request struct {
 	// Root, when set, moves the guest onto a disk root (and optionally
 	// starts the container engine) before the mode runs.
 	Root *RootSpec `json:"root,omitempty"`
+	// Kind, for kind tier cells: the images and waits their clusters share.
+	Kind *KindSpec `json:"kind,omitempty"`
 }
 
 // Valid checks a request on either side of the boundary with the same
@@ -82,6 +84,9 @@ func (r Request) Valid() error {
 				return fmt.Errorf("cell %s given twice", c.Name)
 			}
 			seen[c.Name] = true
+		}
+		if err := r.validKind(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -121,3 +121,43 @@ func TestGuestErrorMessage(t *testing.T) {
 		t.Errorf("got %q", e.Error())
 	}
 }
+
+func TestKindRequestValid(t *testing.T) {
+	cells, _ := scenario.ParseSpecs("ipvs:0/tier=kind,iptables/tier=kind")
+	spec := KindSpec{NodeImage: "kindest/node:v1.34.2-rolloutlab", AppImage: "rolloutlab/app:abc", Policy: KindPolicyAuto,
+		Wait: scenario.Duration(time.Minute), SystemdWait: scenario.Duration(time.Minute),
+		Modes: []scenario.ProxyMode{scenario.ModeIPVS, scenario.ModeIPTables}}
+	root := &RootSpec{Lower: "/dev/vda", Scratch: "/dev/vdb", Engine: true}
+	good := Request{Mode: ModeScenario, Cells: cells, Root: root, Kind: &spec}
+	if err := good.Valid(); err != nil {
+		t.Fatalf("valid kind request refused: %v", err)
+	}
+	b, err := EncodeRequest(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := DecodeRequest(b); err != nil || back.Kind == nil || back.Kind.AppImage != spec.AppImage {
+		t.Fatalf("round trip: %+v %v", back.Kind, err)
+	}
+	noEngine := *root
+	noEngine.Engine = false
+	oneMode := spec
+	oneMode.Modes = oneMode.Modes[:1]
+	badPolicy := spec
+	badPolicy.Policy = "newest"
+	dp, _ := scenario.ParseSpecs("ipvs:0")
+	for name, tt := range map[string]struct {
+		r    Request
+		want string
+	}{
+		"no spec":       {Request{Mode: ModeScenario, Cells: cells, Root: root}, "no kind spec"},
+		"no engine":     {Request{Mode: ModeScenario, Cells: cells, Root: &noEngine, Kind: &spec}, "container engine"},
+		"no config":     {Request{Mode: ModeScenario, Cells: cells, Root: root, Kind: &oneMode}, "no kind config seeded for mode iptables"},
+		"bad policy":    {Request{Mode: ModeScenario, Cells: cells, Root: root, Kind: &badPolicy}, `kind policy "newest"`},
+		"spec, no cell": {Request{Mode: ModeScenario, Cells: dp, Root: root, Kind: &spec}, "without kind tier cells"},
+	} {
+		if err := tt.r.Valid(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err %v, want %q", name, err, tt.want)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // ProxyModes are the kube-proxy modes kind's networking.kubeProxyMode takes
@@ -37,6 +39,9 @@ func CheckMode(mode string) error {
 // it only to that document (resource.matches), never to a v1beta4 one where
 // the field does not exist.
 //
+// The guest's wire.KindSharedDir is the node's wire.KindNodeSharedDir: the
+// kind tier's client Pod writes its records there (a hostPath volume).
+//
 // lease is the controller-manager's and scheduler's leader-election lease
 // (renew deadline 2/3 of it, as in the defaults 15 s/10 s): under TCG the
 // API server answers a lease renewal slower than 10 s at times, and both
@@ -57,6 +62,9 @@ networking:
   podSubnet: %s
 nodes:
 - role: control-plane
+  extraMounts:
+  - hostPath: %[6]s
+    containerPath: %[7]s
 kubeadmConfigPatches:
 - |
   apiVersion: kubeadm.k8s.io/v1beta3
@@ -71,7 +79,7 @@ kubeadmConfigPatches:
     extraArgs:
       leader-elect-lease-duration: %[4]s
       leader-elect-renew-deadline: %[5]s
-`, mode, PodSubnet, controlPlaneWait, lease, lease*2/3), nil
+`, mode, PodSubnet, controlPlaneWait, lease, lease*2/3, wire.KindSharedDir, wire.KindNodeSharedDir), nil
 }
 
 // NodeImageInputs maps the kind tier's built binaries (harness/k8s names,

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 func TestConfig(t *testing.T) {
@@ -24,7 +26,11 @@ func TestConfig(t *testing.T) {
 				PodSubnet         string `yaml:"podSubnet"`
 			} `yaml:"networking"`
 			Nodes []struct {
-				Role string `yaml:"role"`
+				Role   string `yaml:"role"`
+				Mounts []struct {
+					HostPath      string `yaml:"hostPath"`
+					ContainerPath string `yaml:"containerPath"`
+				} `yaml:"extraMounts"`
 			} `yaml:"nodes"`
 			Patches []string `yaml:"kubeadmConfigPatches"`
 		}
@@ -37,6 +43,10 @@ func TestConfig(t *testing.T) {
 		}
 		if len(v.Nodes) != 1 || v.Nodes[0].Role != "control-plane" {
 			t.Errorf("nodes %+v", v.Nodes)
+		}
+		// the client Pod's records reach the guest through this mount
+		if m := v.Nodes[0].Mounts; len(m) != 1 || m[0].HostPath != wire.KindSharedDir || m[0].ContainerPath != wire.KindNodeSharedDir {
+			t.Errorf("extraMounts %+v", m)
 		}
 		if len(v.Patches) != 1 {
 			t.Fatalf("patches %q", v.Patches)

@@ -30,7 +30,20 @@ type File struct {
 	QEMU      QEMUInfo    `json:"qemu"`
 	Host      HostInfo    `json:"host"`
 	Facts     wire.Facts  `json:"guest"`
-	Cells     []Cell      `json:"cells"`
+	// Kind is the kind tier's provenance (kind cells only).
+	Kind  *KindInfo `json:"kind,omitempty"`
+	Cells []Cell    `json:"cells"`
+}
+
+// KindInfo identifies what a kind tier boot ran: the harness-built node
+// and app images, the engine root and which kind binary was allowed.
+type KindInfo struct {
+	NodeImage       string `json:"node_image"`
+	NodeImageSHA256 string `json:"node_image_sha256"`
+	AppImage        string `json:"app_image"`
+	EngineRoot      string `json:"engine_root"`
+	// Policy: stock, patched or auto; each cell's kind:binary says which ran.
+	Policy string `json:"policy"`
 }
 
 // KernelInfo is the kernel's provenance.

@@ -43,6 +43,10 @@ type Env struct {
 	MemoryMiB   int
 	CacheDir    string
 	Extra       []string // more initramfs fragments after the modules (see WithExtra)
+	// Kind carries the kind tier's assets once ForCells prepared them.
+	Kind *KindAssets
+	// KindKeep leaves each kind cell's cluster running (debugging).
+	KindKeep bool
 	// VM boots the guests; nil means QEMU.
 	VM       VM
 	progress io.Writer

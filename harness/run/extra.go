@@ -7,6 +7,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // KubeProxyMemoryMiB is the least guest memory for the kube-proxy tier:
@@ -26,10 +27,19 @@ func (env *Env) WithExtra(archives []string, minMemMiB int) *Env {
 	return &c
 }
 
-// ForCells returns env unchanged when no cell is of the kube-proxy tier;
-// otherwise it builds (or finds cached) the Kubernetes binaries the cells
-// need and returns a copy of env that carries them.
+// ForCells returns env unchanged when no cell is of the kube-proxy or kind
+// tier; otherwise it builds (or finds cached) the Kubernetes binaries, and
+// for kind cells the kind assets, and returns a copy of env that carries them.
 func (env *Env) ForCells(ctx context.Context, cells []scenario.Cell) (*Env, *k8s.Prepared, error) {
+	if len(kindModes(withDefaults(cells))) > 0 && env.Kind == nil {
+		a, err := env.PrepareKind(ctx, wire.KindPolicyAuto)
+		if err != nil {
+			return nil, nil, err
+		}
+		c := env.WithExtra(nil, KindMemoryMiB)
+		c.Kind = a
+		env = c
+	}
 	versions := scenario.KubeProxyVersions(cells)
 	if len(versions) == 0 {
 		return env, nil, nil

@@ -34,11 +34,26 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 	// Each cell runs ~20-40 s under TCG; give the whole boot room for all.
 	t := qemu.TimeoutsFor(env.Accel)
 	perCell := time.Duration(t.Scale * float64(60*time.Second))
-	res, bootErr := env.Boot(ctx, wire.Request{Mode: wire.ModeScenario, Cells: cells}, BootOptions{
+	req := wire.Request{Mode: wire.ModeScenario, Cells: cells}
+	opts := BootOptions{
 		OutDir: filepath.Join(outDir, "boot"),
 		Timeout: time.Duration(t.Boot*float64(time.Second)) + perCell*time.Duration(len(cells)+1) +
-			time.Duration(t.Scale*float64(controlPlaneAllowance(cells))),
-	})
+			time.Duration(t.Scale*float64(controlPlaneAllowance(cells)+kindAllowance(cells))),
+	}
+	if modes := kindModes(cells); len(modes) > 0 {
+		if env.Kind == nil {
+			return nil, "", fmt.Errorf("kind tier cells need the kind assets (env.ForCells)")
+		}
+		root, err := env.KindRoot(env.Kind, modes, opts.OutDir)
+		if err != nil {
+			return nil, "", fmt.Errorf("kind tier: %w", err)
+		}
+		spec := env.KindSpec(env.Kind, modes, env.KindKeep)
+		req.Kind, opts.Root = &spec, root
+		f.Kind = &resultfile.KindInfo{NodeImage: env.Kind.Node.Tags[0], NodeImageSHA256: env.Kind.Node.SHA256,
+			AppImage: env.Kind.App.Ref, EngineRoot: env.Kind.EngineRoot.Key, Policy: env.Kind.Policy}
+	}
+	res, bootErr := env.Boot(ctx, req, opts)
 	f.WallSec = time.Since(f.StartedAt).Seconds()
 	files := map[string][]byte{}
 	if res != nil {

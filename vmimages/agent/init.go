@@ -106,7 +106,7 @@ func runMode(ctx context.Context, req *wire.Request, ctl *control) error {
 	case wire.ModeShell:
 		return interactiveShell()
 	case wire.ModeScenario:
-		return runScenario(ctx, req.Cells, ctl)
+		return runScenario(ctx, *req, ctl)
 	default:
 		return fmt.Errorf("unknown mode %q (want probe, exec, shell or scenario)", req.Mode)
 	}

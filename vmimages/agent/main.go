@@ -9,7 +9,11 @@ import (
 )
 
 func main() {
-	if os.Getpid() == 1 {
+	// PID 1 with a subcommand is a container's entrypoint (the kind tier's
+	// app image runs `/rolloutlab serve ...` as its pod's first process);
+	// the kernel starts the guest's init without one.
+	_, isSub := subcommands()[arg1()]
+	if os.Getpid() == 1 && !isSub {
 		runInit() // never returns: powers the guest off
 		return
 	}
@@ -23,4 +27,11 @@ func main() {
 		os.Exit(2)
 	}
 	os.Exit(cmd(os.Args[2:]))
+}
+
+func arg1() string {
+	if len(os.Args) < 2 {
+		return ""
+	}
+	return os.Args[1]
 }

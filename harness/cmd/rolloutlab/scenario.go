@@ -16,11 +16,13 @@ import (
 
 func newScenarioCommand(g *globalFlags) *cobra.Command {
 	var cellSpec, out string
+	var keepCluster bool
 	cmd := &cobra.Command{
 		Use:   "scenario",
 		Short: "Run rollout cells in one guest and write result.json plus raw per-request records",
 		Example: `  rolloutlab scenario -k 6.1 --cells default
-  rolloutlab scenario -k 5.10 --cells 'ipvs:0/nodest=0,ipvs:1,iptables'`,
+  rolloutlab scenario -k 5.10 --cells 'ipvs:0/nodest=0,ipvs:1,iptables'
+  rolloutlab scenario -k 5.10-revert-C --cells 'ipvs:0/tier=kind,iptables/tier=kind'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cells, err := scenario.ParseSpecs(cellSpec)
@@ -31,10 +33,12 @@ func newScenarioCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// kube-proxy tier cells need Kubernetes binaries in the guest
+			// kube-proxy and kind tier cells need Kubernetes binaries (and
+			// kind's images) in the guest
 			if env, _, err = env.ForCells(cmd.Context(), cells); err != nil {
 				return err
 			}
+			env.KindKeep = keepCluster
 			if out == "" {
 				out = filepath.Join("out", "results", env.Kernel.Entry.Name, time.Now().UTC().Format("20060102T150405Z"))
 			}
@@ -49,6 +53,7 @@ func newScenarioCommand(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cellSpec, "cells", envOr("CELLS", "default"), "cells: MODE[:REUSE][/KEY=VALUE...] items or presets (default, controls, kube-proxy), comma-separated (env CELLS)")
+	cmd.Flags().BoolVar(&keepCluster, "keep-cluster", false, "kind tier: skip kind delete cluster after each cell (the guest still powers off)")
 	cmd.Flags().StringVar(&out, "out", os.Getenv("OUT"), "result directory (default out/results/<kernel>/<time>) (env OUT)")
 	return cmd
 }

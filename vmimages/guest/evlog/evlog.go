@@ -24,6 +24,13 @@ func (l *Log) Add(kind scenario.EventKind, pod, ip, detail string) {
 	l.mu.Unlock()
 }
 
+// AddAt records an event stamped by the caller (when it was observed).
+func (l *Log) AddAt(e scenario.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
 // Events returns a time-ordered copy.
 func (l *Log) Events() []scenario.Event {
 	l.mu.Lock()

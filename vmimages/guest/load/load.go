@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -56,8 +57,12 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 		return 0, err
 	}
 	lo, hi, _ := scenario.ParsePortRange(cfg.PortRange)
-	if err := node.SetSysctl("net/ipv4/ip_local_port_range", fmt.Sprintf("%d %d", lo, hi)); err != nil {
-		return 0, err
+	// A kind client Pod gets the range as a pod sysctl and has a read-only
+	// /proc/sys: write only what is not already in effect.
+	if cur, _ := node.GetSysctl("net/ipv4/ip_local_port_range"); strings.Join(strings.Fields(cur), " ") != fmt.Sprintf("%d %d", lo, hi) {
+		if err := node.SetSysctl("net/ipv4/ip_local_port_range", fmt.Sprintf("%d %d", lo, hi)); err != nil {
+			return 0, err
+		}
 	}
 	f, err := os.Create(cfg.Out)
 	if err != nil {

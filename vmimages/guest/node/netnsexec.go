@@ -51,3 +51,23 @@ func SysctlIn(nsPath, name string) (string, error) {
 	})
 	return v, err
 }
+
+// SetSysctlIn writes a /proc/sys value in the namespace at nsPath (net
+// sysctls belong to the network namespace of whoever opens the file).
+func SetSysctlIn(nsPath, name, value string) error {
+	return inNetns(nsPath, func() error { return SetSysctl(name, value) })
+}
+
+// ReadSysctlsIn is ReadSysctls as seen from the namespace at nsPath.
+func ReadSysctlsIn(nsPath string, dirs []string, names ...string) (map[string]string, error) {
+	var out map[string]string
+	err := inNetns(nsPath, func() error {
+		out = ReadSysctls(dirs, names...)
+		return nil
+	})
+	return out, err
+}
+
+// InNetns runs fn on a thread inside the namespace at nsPath; sockets fn
+// opens belong to that namespace (see inNetns).
+func InNetns(nsPath string, fn func() error) error { return inNetns(nsPath, fn) }

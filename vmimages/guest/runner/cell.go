@@ -1,11 +1,9 @@
 package runner
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -130,7 +128,7 @@ func runCell(ctx context.Context, idx int, c scenario.Cell, kernel, self string,
 	if err != nil {
 		return nil, nil, fmt.Errorf("records: %w", err)
 	}
-	recs, err := parseRecords(raw)
+	recs, err := scenario.ParseRecords(raw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,20 +145,6 @@ func readBack(prog proxy.Programmer, kernel string) scenario.Effective {
 			"net/netfilter/nf_conntrack_tcp_timeout_time_wait", "net/netfilter/nf_conntrack_max"),
 		IPVS: table, Rules: rules, IPSets: sets,
 	}
-}
-
-func parseRecords(raw []byte) ([]scenario.Record, error) {
-	var recs []scenario.Record
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var r scenario.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("records line %d: %w", n, err)
-		}
-		recs = append(recs, r)
-	}
-	return recs, sc.Err()
 }
 
 func gzipBytes(b []byte) ([]byte, error) {

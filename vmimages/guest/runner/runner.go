@@ -14,7 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/kindtier"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // Emitter is how results leave the guest (the agent frames them on ttyS1).
@@ -27,7 +29,8 @@ type Emitter interface {
 // RunCells runs cells (defaulted and validated with the request, see
 // wire.Request.Valid) one after another. A failing cell is reported and the
 // others still run; the returned error joins the failures.
-func RunCells(ctx context.Context, list []scenario.Cell, emit Emitter) error {
+// Kind tier cells share kind's images and waits (nil when there are none).
+func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, emit Emitter) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
@@ -41,6 +44,10 @@ func RunCells(ctx context.Context, list []scenario.Cell, emit Emitter) error {
 	// "kernel default" or "left as-is" would otherwise read it.
 	booted := node.ReadSysctls(nil, cellSysctls...)
 	var errs *multierror.Error
+	var images *kindtier.Images // loaded once, by the first kind cell
+	if kind != nil {
+		images = &kindtier.Images{Spec: *kind, Logf: emit.Logf}
+	}
 	for i, c := range list {
 		if ctx.Err() != nil {
 			errs = multierror.Append(errs, ctx.Err())
@@ -53,6 +60,12 @@ func RunCells(ctx context.Context, list []scenario.Cell, emit Emitter) error {
 			}
 		}
 		run := func(ctx context.Context, attempt int) (*scenario.CellResult, []byte, error) {
+			if c.Tier == scenario.TierKind {
+				if kind == nil {
+					return nil, nil, fmt.Errorf("kind tier cell without a kind spec")
+				}
+				return kindtier.Run(ctx, c, kernel, *kind, images, emit)
+			}
 			return runCell(ctx, i+attempt, c, kernel, self, emit)
 		}
 		// A retry's client address is past every first attempt's.

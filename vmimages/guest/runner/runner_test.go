@@ -70,7 +70,7 @@ func TestRunCellsHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RunCells(ctx, list, em); err != nil {
+	if err := RunCells(ctx, list, nil, em); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"iptables", "nftables"} {

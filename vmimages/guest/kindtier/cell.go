@@ -1,0 +1,436 @@
+package kindtier
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
+	"github.com/rolloutlab/rolloutlab/wire"
+)
+
+// Emitter is what a cell hands its progress and files to (runner.Emitter).
+type Emitter interface {
+	Logf(format string, args ...any)
+	File(name string, data []byte) error
+}
+
+// Run measures one kind tier cell: a cluster in the cell's mode, the
+// workload, the load from the client Pod while `kubectl rollout restart`
+// rolls the Deployment, and the cluster deleted afterwards (unless the spec
+// keeps it), whatever happened. It returns the result and the raw records.
+func Run(ctx context.Context, c scenario.Cell, kernel string, spec wire.KindSpec, images *Images, emit Emitter) (*scenario.CellResult, []byte, error) {
+	logf := func(f string, a ...any) { emit.Logf("cell "+c.Name+": "+f, a...) }
+	if err := images.Ensure(ctx); err != nil {
+		return nil, nil, fmt.Errorf("kind images: %w", err)
+	}
+	k := &kindCell{c: c, kernel: kernel, spec: spec, emit: emit, logf: logf, wait: spec.Wait.D(),
+		res: &scenario.CellResult{Cell: c}, tl: newTimeline(logf)}
+	k.res.Effective.KernelRelease = kernel
+	k.res.Effective.Sysctls = map[string]string{}
+	k.note("kind:image_load_s", fmt.Sprintf("%.1f", images.LoadTime.Seconds()))
+	raw, err := k.run(ctx)
+	if err != nil {
+		// what explains it, before the cluster goes
+		_ = emit.File(c.Name+".kind-diagnostics.txt", Diagnostics(context.WithoutCancel(ctx)))
+	}
+	if k.cluster != nil {
+		if k.cluster.Output != "" {
+			_ = emit.File(c.Name+".kind-create.txt", []byte(k.cluster.Output))
+		}
+		if spec.Keep {
+			logf("kind: cluster kept (asked for)")
+		} else if derr := k.cluster.Delete(context.WithoutCancel(ctx)); derr != nil {
+			logf("kind: delete cluster: %v", derr)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return k.res, raw, nil
+}
+
+type kindCell struct {
+	c       scenario.Cell
+	kernel  string
+	spec    wire.KindSpec
+	emit    Emitter
+	logf    Logf
+	wait    time.Duration
+	res     *scenario.CellResult
+	tl      *timeline
+	cluster *Cluster
+	vip     string // ClusterIP:80
+}
+
+func (k *kindCell) note(key, value string) { k.res.Effective.Sysctls[key] = value }
+
+// step runs one timed step and logs its duration; the name is also the
+// result's "kind:<name>_s" figure.
+func (k *kindCell) step(name string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	d := time.Since(start)
+	k.note("kind:"+name+"_s", fmt.Sprintf("%.1f", d.Seconds()))
+	if err != nil {
+		k.logf("%s failed after %s: %v", name, d.Round(100*time.Millisecond), err)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	k.logf("%s took %s", name, d.Round(100*time.Millisecond))
+	return nil
+}
+
+func (k *kindCell) run(ctx context.Context) ([]byte, error) {
+	c := k.c
+	records := filepath.Join(wire.KindSharedDir, c.Name+".records.jsonl")
+	_ = os.Remove(records)
+	if err := k.step("create", func() (err error) {
+		k.cluster, err = Create(ctx, k.spec, c.ProxyMode, k.logf)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	k.note("kind:binary", k.cluster.Kind)
+	k.note("kind:version", k.cluster.Version)
+	if k.cluster.Deviation != "" {
+		k.note("kind:deviation", k.cluster.Deviation)
+	}
+	n := Node{PID: k.cluster.NodePID}
+	if err := k.step("app_image_load", func() error { return k.cluster.LoadApp(ctx, k.spec.AppImage) }); err != nil {
+		return nil, err
+	}
+	if err := k.step("kube_proxy_ready", func() error { return k.kubeProxyReady(ctx) }); err != nil {
+		return nil, err
+	}
+	if err := k.connReuse(); err != nil {
+		return nil, err
+	}
+
+	// Watches and the poller run from before the workload exists to the end.
+	wctx, stopWatch := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stopWatch(); wg.Wait() }()
+	if err := k.tl.watch(wctx, &wg, "pods", "app="+AppLabel, (*APITimeline).Pod); err != nil {
+		return nil, err
+	}
+	if err := k.tl.watch(wctx, &wg, "endpointslices", "kubernetes.io/service-name="+Service, (*APITimeline).Slice); err != nil {
+		return nil, err
+	}
+	if err := k.step("workload_ready", func() error { return k.workload(ctx) }); err != nil {
+		return nil, err
+	}
+	k.tl.pollDataplane(wctx, &wg, n, c.ProxyMode, k.vip)
+	if err := k.step("dataplane_programmed", func() error {
+		return until(ctx, k.wait, func() bool { return k.tl.takingCount() == c.Rollout.Replicas })
+	}); err != nil {
+		return nil, fmt.Errorf("%w (dataplane takes %d of %d pods)", err, k.tl.takingCount(), c.Rollout.Replicas)
+	}
+	k.readBack(ctx, n)
+
+	if err := k.step("client_running", func() error { return k.startClient(ctx) }); err != nil {
+		return nil, err
+	}
+	k.tl.add(scenario.EvLoadStart, ClientPod, "", "client Pod running")
+	rolloutErr := k.rollout(ctx)
+	stopErr := k.step("client_stopped", func() error {
+		_, err := Kubectl(ctx, nil, "delete", "pod", ClientPod, "--wait=true", "--timeout="+k.wait.String())
+		return err
+	})
+	k.tl.add(scenario.EvLoadStop, ClientPod, "", "client Pod deleted")
+	if c.ProxyMode == scenario.ModeIPVS {
+		k.res.Effective.IPVSAfter, _ = n.IPVS()
+	}
+	stopWatch()
+	wg.Wait()
+	if rolloutErr != nil {
+		return nil, rolloutErr
+	}
+	if stopErr != nil {
+		return nil, stopErr
+	}
+	raw, err := os.ReadFile(records)
+	if err != nil {
+		return nil, fmt.Errorf("client records: %w", err)
+	}
+	recs, err := scenario.ParseRecords(raw)
+	if err != nil {
+		return nil, err
+	}
+	k.res.Events = k.tl.events()
+	scenario.Analyze(k.res, recs, k.res.Events)
+	return raw, nil
+}
+
+// kubeProxyReady waits for the kube-proxy Pod and for its /proxyMode (read
+// in the node's network namespace) to name the cell's mode.
+func (k *kindCell) kubeProxyReady(ctx context.Context) error {
+	var pods string
+	if err := until(ctx, k.wait, func() bool {
+		pods, _ = Kubectl(ctx, nil, "-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-proxy", "--no-headers")
+		return strings.Contains(pods, " Running ")
+	}); err != nil {
+		return fmt.Errorf("kube-proxy pod not Running: %s", strings.TrimSpace(pods))
+	}
+	var mode string
+	if err := until(ctx, k.wait, func() bool {
+		mode, _ = proxyMode(k.cluster.NetNS())
+		return mode != ""
+	}); err != nil {
+		return fmt.Errorf("kube-proxy's /proxyMode did not answer")
+	}
+	k.note("kube-proxy:proxyMode", mode)
+	if mode != string(k.c.ProxyMode) {
+		return fmt.Errorf("kube-proxy runs in %q mode, asked for %q", mode, k.c.ProxyMode)
+	}
+	if cfg, err := Kubectl(ctx, nil, "-n", "kube-system", "get", "configmap", "kube-proxy", "-o", "jsonpath={.data.config\\.conf}"); err == nil {
+		_ = k.emit.File(k.c.Name+".kube-proxy-config.yaml", []byte(cfg))
+		for key, v := range KubeProxySettings(cfg) {
+			k.note("kube-proxy:"+key, v)
+		}
+	}
+	return nil
+}
+
+// proxyMode asks kube-proxy's metrics server which mode it runs in.
+func proxyMode(nsPath string) (string, error) {
+	var body string
+	err := node.InNetns(nsPath, func() error {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:10249", 3*time.Second)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(conn, "GET /proxyMode HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+			return err
+		}
+		b, err := io.ReadAll(conn)
+		_, resp, _ := strings.Cut(string(b), "\r\n\r\n")
+		body = strings.TrimSpace(resp)
+		return err
+	})
+	return body, err
+}
+
+// connReuse records conn_reuse_mode as kube-proxy left it in the node's
+// network namespace and sets what the cell asks for by hand: a fixed value,
+// or another release's policy (v1.34 itself leaves the sysctl on >= 5.9).
+func (k *kindCell) connReuse() error {
+	if k.c.ProxyMode != scenario.ModeIPVS {
+		return nil
+	}
+	ns := k.cluster.NetNS()
+	spec, err := scenario.ParseConnReuseMode(k.c.ConnReuseMode)
+	if err != nil {
+		return err
+	}
+	d, err := spec.Decide(k.kernel)
+	if err != nil {
+		return err
+	}
+	was, err := node.SysctlIn(ns, "net/ipv4/vs/conn_reuse_mode")
+	if err != nil {
+		return err
+	}
+	k.note("kube-proxy:left_conn_reuse_mode", was)
+	ownRelease := spec.Kind == scenario.ReuseKubeProxy && spec.K8sVersion == k.c.KubernetesVersion
+	switch {
+	case ownRelease:
+		d = scenario.ConnReuseDecision{Reason: "left to the node's kube-proxy " + k.c.KubernetesVersion + " (" + d.Reason + ")"}
+	case d.Set:
+		if err := node.SetSysctlIn(ns, "net/ipv4/vs/conn_reuse_mode", strconv.Itoa(d.Value)); err != nil {
+			return err
+		}
+		d.Reason += "; set by hand in the node's network namespace after kube-proxy started"
+	}
+	if n := k.c.ExpireNodestConn; n != nil && *n != scenario.DefaultExpireNodest {
+		if err := node.SetSysctlIn(ns, "net/ipv4/vs/expire_nodest_conn", strconv.Itoa(*n)); err != nil {
+			return err
+		}
+	}
+	now, err := node.SysctlIn(ns, "net/ipv4/vs/conn_reuse_mode")
+	if err != nil {
+		return err
+	}
+	if v, _ := strconv.Atoi(now); d.Set && v != d.Value {
+		return fmt.Errorf("conn_reuse_mode reads %s in the node after writing %d", now, d.Value)
+	}
+	if !d.Set {
+		d.Value, _ = strconv.Atoi(now)
+	}
+	k.res.ConnReuse = d
+	k.logf("conn_reuse_mode in the node: %s (kube-proxy left %s; %s)", now, was, d.Reason)
+	return nil
+}
+
+// workload applies the Service and Deployment and waits for the rollout.
+func (k *kindCell) workload(ctx context.Context) error {
+	m, err := WorkloadManifest(k.c, k.spec.AppImage)
+	if err != nil {
+		return err
+	}
+	if _, err := Kubectl(ctx, m, "apply", "-f", "-"); err != nil {
+		return err
+	}
+	if _, err := Kubectl(ctx, nil, "rollout", "status", "deployment/"+Deployment, "--timeout="+k.wait.String()); err != nil {
+		return err
+	}
+	ip, err := Kubectl(ctx, nil, "get", "service", Service, "-o", "jsonpath={.spec.clusterIP}")
+	if err != nil {
+		return err
+	}
+	if net.ParseIP(strings.TrimSpace(ip)) == nil {
+		return fmt.Errorf("service %s has no ClusterIP (%q)", Service, ip)
+	}
+	k.vip = net.JoinHostPort(strings.TrimSpace(ip), "80")
+	k.note("kind:service", k.vip)
+	return nil
+}
+
+// readBack records the node's state with the initial endpoints programmed.
+func (k *kindCell) readBack(ctx context.Context, n Node) {
+	eff := &k.res.Effective
+	if s, err := node.ReadSysctlsIn(k.cluster.NetNS(), []string{"net/ipv4/vs"}, "net/ipv4/ip_forward",
+		"net/netfilter/nf_conntrack_tcp_timeout_time_wait", "net/netfilter/nf_conntrack_max"); err == nil {
+		for key, v := range s {
+			eff.Sysctls[key] = v
+		}
+	}
+	var err error
+	if eff.Rules, err = n.Rules(ctx, k.c.ProxyMode, true); err != nil {
+		eff.Rules += "\n# " + err.Error()
+	}
+	if k.c.ProxyMode == scenario.ModeIPVS {
+		eff.IPVS, _ = n.IPVS()
+		if eff.IPSets, err = n.IPSets(ctx); err != nil {
+			eff.IPSets += "\n# " + err.Error()
+		}
+	}
+}
+
+// startClient creates the client Pod and waits until it runs.
+func (k *kindCell) startClient(ctx context.Context) error {
+	m, err := ClientManifest(k.c, k.spec.AppImage, strings.Split(k.vip, ":")[0])
+	if err != nil {
+		return err
+	}
+	if _, err := Kubectl(ctx, m, "apply", "-f", "-"); err != nil {
+		return err
+	}
+	_, err = Kubectl(ctx, nil, "wait", "--for=jsonpath={.status.phase}=Running", "pod/"+ClientPod, "--timeout="+k.wait.String())
+	if err != nil {
+		return err
+	}
+	if v, err := Kubectl(ctx, nil, "get", "pod", ClientPod, "-o", "jsonpath={.status.podIP}"); err == nil {
+		k.note("kind:client_ip", strings.TrimSpace(v))
+	}
+	k.note("client:net/ipv4/ip_local_port_range", k.c.Load.ClientPortRange+" (pod sysctl)")
+	return nil
+}
+
+// rollout is warm-up, kubectl rollout restart + status, the wait until
+// every old pod is gone, and the cool-down, with the load running.
+func (k *kindCell) rollout(ctx context.Context) error {
+	c := k.c
+	if err := sleepCtx(ctx, c.Load.WarmUp.D()); err != nil {
+		return err
+	}
+	old := k.tl.livePods()
+	k.tl.add(scenario.EvRolloutStart, "", "", "kubectl rollout restart deployment/"+Deployment)
+	if err := k.step("rollout", func() error {
+		if _, err := Kubectl(ctx, nil, "rollout", "restart", "deployment/"+Deployment); err != nil {
+			return err
+		}
+		_, err := Kubectl(ctx, nil, "rollout", "status", "deployment/"+Deployment, "--timeout="+k.wait.String())
+		return err
+	}); err != nil {
+		return err
+	}
+	// rollout status returns with old pods still terminating
+	grace := c.Rollout.TerminationGracePeriod.D() + c.Rollout.PreStop.D() + k.wait
+	if err := k.step("old_pods_gone", func() error {
+		return until(ctx, grace, func() bool {
+			live := k.tl.livePods()
+			for _, p := range old {
+				for _, l := range live {
+					if p == l {
+						return false
+					}
+				}
+			}
+			return true
+		})
+	}); err != nil {
+		return err
+	}
+	k.tl.add(scenario.EvRolloutDone, "", "", "")
+	return sleepCtx(ctx, c.Load.CoolDown.D())
+}
+
+// KubeProxySettings picks from kube-proxy's config.conf the settings in
+// which kind's kube-proxy differs from the kube-proxy tier's.
+func KubeProxySettings(conf string) map[string]string {
+	out := map[string]string{}
+	var section string
+	for _, line := range strings.Split(conf, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		key, val, _ := strings.Cut(strings.TrimSpace(line), ":")
+		val = strings.TrimSpace(val)
+		if indent == 0 {
+			section = key
+			if val != "" && keepTop[key] {
+				out[key] = val
+			}
+			continue
+		}
+		if want := keepNested[section]; want != nil && want[key] && indent == 2 {
+			out[section+"."+key] = val
+		}
+	}
+	return out
+}
+
+var (
+	keepTop    = map[string]bool{"mode": true, "metricsBindAddress": true, "clusterCIDR": true, "minSyncPeriod": true, "syncPeriod": true}
+	keepNested = map[string]map[string]bool{
+		"conntrack": {"maxPerCore": true, "min": true, "tcpBeLiberal": true, "tcpCloseWaitTimeout": true, "tcpEstablishedTimeout": true},
+		"ipvs":      {"minSyncPeriod": true, "syncPeriod": true, "scheduler": true, "strictARP": true},
+		"iptables":  {"minSyncPeriod": true, "syncPeriod": true, "masqueradeAll": true},
+		"nftables":  {"minSyncPeriod": true, "syncPeriod": true, "masqueradeAll": true},
+	}
+)
+
+func until(ctx context.Context, limit time.Duration, ok func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not within %s", limit.Round(time.Second))
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,266 @@
+package kindtier
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/wire"
+)
+
+// Where the kind tier puts its tools and kubeconfig in the disk root.
+const (
+	binDir     = "/usr/local/bin"
+	kindBin    = binDir + "/kind"
+	kubectlBin = binDir + "/kubectl"
+	kubeconfig = "/root/.kube/kind-rolloutlab"
+	nodeName   = wire.KindClusterName + "-control-plane"
+)
+
+// Logf is where progress goes (the control channel, shown on the host).
+type Logf func(format string, args ...any)
+
+// command runs name with args under ctx and returns its combined output;
+// the error names the command and carries the output's tail.
+func command(ctx context.Context, env []string, stdin []byte, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "KUBECONFIG="+kubeconfig, "HOME=/root")
+	cmd.Env = append(cmd.Env, env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(short(args), " "), err, tail(string(out), 1500))
+	}
+	return string(out), nil
+}
+
+// short keeps a long argument (a JSON config) from swamping an error.
+func short(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if len(a) > 80 {
+			a = a[:77] + "..."
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// Images makes the seeded tools and images available once per boot: kind
+// and kubectl in /usr/local/bin, the node and app images in dockerd.
+type Images struct {
+	Spec wire.KindSpec
+	Logf Logf
+	once sync.Once
+	err  error
+	// LoadTime is how long docker load of both archives took.
+	LoadTime time.Duration
+}
+
+// Ensure installs and loads on the first call and returns the same error
+// (or nil) on every later one.
+func (im *Images) Ensure(ctx context.Context) error {
+	im.once.Do(func() { im.err = im.load(ctx) })
+	return im.err
+}
+
+func (im *Images) load(ctx context.Context) error {
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return err
+	}
+	for _, b := range []struct{ seed, dst string }{
+		{wire.SeedKind, binDir + "/kind-stock"}, {wire.SeedKindPatched, binDir + "/kind-patched"}, {wire.SeedKubectl, kubectlBin},
+	} {
+		if err := install(wire.SeedPath(b.seed), b.dst); err != nil {
+			if b.seed == wire.SeedKindPatched && os.IsNotExist(err) && im.Spec.Policy == wire.KindPolicyStock {
+				continue
+			}
+			return fmt.Errorf("install %s: %w", b.seed, err)
+		}
+	}
+	start := time.Now()
+	for _, a := range []string{wire.SeedKindNodeImage, wire.SeedKindAppImage} {
+		t := time.Now()
+		if _, err := command(ctx, nil, nil, "docker", "load", "-i", wire.SeedPath(a)); err != nil {
+			return err
+		}
+		im.Logf("kind: docker load %s took %s", a, time.Since(t).Round(100*time.Millisecond))
+	}
+	im.LoadTime = time.Since(start)
+	return nil
+}
+
+func install(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o755)
+}
+
+// Cluster is one kind cluster, created for one cell.
+type Cluster struct {
+	Mode scenario.ProxyMode
+	// Kind is the kind binary that created it ("kind-stock"/"kind-patched")
+	// and Version what it printed; Deviation says why it is not stock kind.
+	Kind, Version, Deviation string
+	CreateTime               time.Duration
+	// NodePID is the node container's init, for its network namespace.
+	NodePID int
+	// Output is kind's own output, with the seconds since kind started.
+	Output string
+	logf   Logf
+}
+
+// Create runs kind create cluster for mode with the seeded config. With the
+// auto policy a node that missed stock kind's 30 s wait for systemd is
+// deleted and created again with the patched kind, and that is recorded.
+func Create(ctx context.Context, spec wire.KindSpec, mode scenario.ProxyMode, logf Logf) (*Cluster, error) {
+	c := &Cluster{Mode: mode, logf: logf, Kind: "kind-stock"}
+	if spec.Policy == wire.KindPolicyPatched {
+		c.Kind = "kind-patched"
+		c.Deviation = "kind-v0.33.0-rolloutlab1 (KIND_SYSTEMD_WAIT instead of kind's 30 s wait for the node's systemd), asked for"
+	}
+	_ = deleteCluster(ctx) // leftovers of an earlier attempt in this boot
+	out, err := c.create(ctx, spec)
+	if err != nil && spec.Policy == wire.KindPolicyAuto && strings.Contains(out, `could not find a log line that matches "Reached target`) {
+		logf("kind: the node's systemd missed stock kind's 30 s wait; retrying with the patched kind")
+		_ = deleteCluster(ctx)
+		c.Kind = "kind-patched"
+		c.Deviation = "kind-v0.33.0-rolloutlab1 (KIND_SYSTEMD_WAIT): the node's systemd missed stock kind's 30 s wait"
+		out, err = c.create(ctx, spec)
+	}
+	if err != nil {
+		return c, err
+	}
+	pid, err := command(ctx, nil, nil, "docker", "inspect", "-f", "{{.State.Pid}}", nodeName)
+	if err != nil {
+		return c, err
+	}
+	if c.NodePID, err = strconv.Atoi(strings.TrimSpace(pid)); err != nil || c.NodePID <= 0 {
+		return c, fmt.Errorf("node %s pid %q", nodeName, pid)
+	}
+	return c, nil
+}
+
+func (c *Cluster) create(ctx context.Context, spec wire.KindSpec) (string, error) {
+	if err := os.Remove(kindBin); err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	if err := os.Symlink(binDir+"/"+c.Kind, kindBin); err != nil {
+		return "", err
+	}
+	v, _ := command(ctx, nil, nil, kindBin, "version")
+	c.Version = strings.TrimSpace(v)
+	if err := os.MkdirAll(wire.KindSharedDir, 0o777); err != nil {
+		return "", err
+	}
+	env := []string{"KIND_SYSTEMD_WAIT=" + spec.SystemdWait.D().String()}
+	args := []string{"create", "cluster", "--name", wire.KindClusterName, "--image", spec.NodeImage,
+		"--config", wire.SeedPath(wire.KindConfigSeed(c.Mode)), "--kubeconfig", kubeconfig,
+		"--retain", "--wait", spec.Wait.D().String()}
+	cmd := exec.CommandContext(ctx, kindBin, args...)
+	cmd.Env = append(os.Environ(), "PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root")
+	cmd.Env = append(cmd.Env, env...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	start := time.Now()
+	var out strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			fmt.Fprintf(&out, "%7.1fs %s\n", time.Since(start).Seconds(), sc.Text())
+			c.logf("kind: %s (%s)", strings.TrimSpace(sc.Text()), time.Since(start).Round(time.Second))
+		}
+	}()
+	err := cmd.Run()
+	pw.Close()
+	<-done
+	c.CreateTime = time.Since(start)
+	c.Output += out.String()
+	if err != nil {
+		return out.String(), fmt.Errorf("kind create cluster (%s, mode %s) after %s: %w", c.Kind, c.Mode, c.CreateTime.Round(time.Second), err)
+	}
+	c.logf("kind: cluster up in %s (%s)", c.CreateTime.Round(time.Second), c.Kind)
+	return out.String(), nil
+}
+
+// Delete removes the cluster; kept clusters are left alone by the caller.
+func (c *Cluster) Delete(ctx context.Context) error {
+	start := time.Now()
+	err := deleteCluster(ctx)
+	c.logf("kind: cluster deleted in %s", time.Since(start).Round(100*time.Millisecond))
+	return err
+}
+
+func deleteCluster(ctx context.Context) error {
+	if _, err := os.Stat(kindBin); err != nil {
+		return nil
+	}
+	_, err := command(ctx, nil, nil, kindBin, "delete", "cluster", "--name", wire.KindClusterName, "--kubeconfig", kubeconfig)
+	return err
+}
+
+// LoadApp imports the app image into the node's containerd (kind load:
+// no registry, imagePullPolicy Never).
+func (c *Cluster) LoadApp(ctx context.Context, image string) error {
+	_, err := command(ctx, nil, nil, kindBin, "load", "docker-image", image, "--name", wire.KindClusterName)
+	return err
+}
+
+// NetNS is the node's network namespace, where kube-proxy programs.
+func (c *Cluster) NetNS() string { return fmt.Sprintf("/proc/%d/ns/net", c.NodePID) }
+
+// Kubectl runs kubectl against the cluster.
+func Kubectl(ctx context.Context, stdin []byte, args ...string) (string, error) {
+	return command(ctx, nil, stdin, kubectlBin, append([]string{"--request-timeout=60s"}, args...)...)
+}
+
+// Diagnostics gathers what explains a failed cell: pods, events, the
+// kubelet's and containerd's journal and kube-proxy's log.
+func Diagnostics(ctx context.Context) []byte {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var b bytes.Buffer
+	for _, c := range []struct {
+		title string
+		name  string
+		args  []string
+	}{
+		{"docker ps -a", "docker", []string{"ps", "-a"}},
+		{"pods", kubectlBin, []string{"get", "pods", "-A", "-o", "wide"}},
+		{"events", kubectlBin, []string{"get", "events", "-A", "--sort-by=.lastTimestamp"}},
+		{"kube-proxy log", kubectlBin, []string{"-n", "kube-system", "logs", "-l", "k8s-app=kube-proxy", "--tail=200"}},
+		{"client log", kubectlBin, []string{"logs", ClientPod, "--tail=50"}},
+		{"kubelet + containerd journal", "docker", []string{"exec", nodeName, "journalctl", "-u", "kubelet", "-u", "containerd", "--no-pager", "-n", "300"}},
+		{"dmesg", "dmesg", nil},
+	} {
+		out, err := command(ctx, nil, nil, c.name, c.args...)
+		fmt.Fprintf(&b, "==== %s\n%s\n", c.title, tail(out, 40000))
+		if err != nil {
+			fmt.Fprintf(&b, "(%v)\n", err)
+		}
+	}
+	return b.Bytes()
+}

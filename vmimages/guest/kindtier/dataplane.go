@@ -1,0 +1,154 @@
+package kindtier
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/kubeproxy"
+)
+
+// IPVSFromProc renders /proc/net/ip_vs (hex addresses) the way `ipvsadm
+// -Ln` prints its table, so the parsers of the kube-proxy tier read it:
+// the node has no ipvsadm, and the kernel's own table needs none.
+func IPVSFromProc(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && (f[0] == "TCP" || f[0] == "UDP" || f[0] == "SCTP"):
+			f[1] = hexAddr(f[1])
+			b.WriteString(strings.Join(f, " ") + "\n")
+		case len(f) >= 2 && f[0] == "->" && f[1] != "RemoteAddress:Port":
+			f[1] = hexAddr(f[1])
+			b.WriteString("  " + strings.Join(f, " ") + "\n")
+		default:
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// hexAddr turns "0A60000A:0050" into "10.96.0.10:80"; anything else (IPv6
+// in brackets, fwmarks) is left as the kernel printed it.
+func hexAddr(s string) string {
+	h, p, ok := strings.Cut(s, ":")
+	if !ok || len(h) != 8 || len(p) != 4 {
+		return s
+	}
+	ip, err1 := hex.DecodeString(h)
+	port, err2 := strconv.ParseUint(p, 16, 16)
+	if err1 != nil || err2 != nil {
+		return s
+	}
+	return net.JoinHostPort(net.IP(ip).String(), strconv.Itoa(int(port)))
+}
+
+// TakingTraffic lists the pod IPs the dataplane sends new connections to for
+// vip: IPVS real servers with weight > 0, or the DNAT targets of the rules.
+func TakingTraffic(mode scenario.ProxyMode, rules, ipvsTable, vip string, targetPort int) []string {
+	var out []string
+	if mode == scenario.ModeIPVS {
+		for ip, w := range kubeproxy.IPVSDests(ipvsTable, vip) {
+			if w > 0 {
+				out = append(out, ip)
+			}
+		}
+	} else {
+		out = kubeproxy.DNATTargets(rules, targetPort)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RealServers lists every IPVS real server of vip, weight 0 included.
+func RealServers(ipvsTable, vip string) []string {
+	var out []string
+	for ip := range kubeproxy.IPVSDests(ipvsTable, vip) {
+		out = append(out, ip)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Node reads the kind node's dataplane from the guest: the IPVS table
+// through /proc/<pid>/net (no process switch), the rules and sets with the
+// kube-proxy container's own tools in its mount and network namespaces.
+type Node struct {
+	PID int // node container's init (its netns)
+}
+
+// KubeProxyPID finds kube-proxy among the guest's processes (containers
+// share the guest's kernel and so its /proc).
+func KubeProxyPID() (int, error) {
+	ents, err := filepath.Glob("/proc/[0-9]*/comm")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(e)
+		if err == nil && strings.TrimSpace(string(b)) == "kube-proxy" {
+			return strconv.Atoi(filepath.Base(filepath.Dir(e)))
+		}
+	}
+	return 0, fmt.Errorf("no kube-proxy process in the guest")
+}
+
+// IPVS is the node's IPVS table in ipvsadm -Ln form.
+func (n Node) IPVS() (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/ip_vs", n.PID))
+	if err != nil {
+		return "", err
+	}
+	return IPVSFromProc(string(b)), nil
+}
+
+// inKubeProxy runs a netfilter tool of the kube-proxy image in its namespaces.
+func inKubeProxy(ctx context.Context, args ...string) (string, error) {
+	pid, err := KubeProxyPID()
+	if err != nil {
+		return "", err
+	}
+	return command(ctx, nil, nil, "nsenter", append([]string{"-t", strconv.Itoa(pid), "-m", "-n", "--"}, args...)...)
+}
+
+// Rules reads what kube-proxy programmed for mode: nat rules (iptables and
+// ipvs modes) or kube-proxy's nft table.
+func (n Node) Rules(ctx context.Context, mode scenario.ProxyMode, full bool) (string, error) {
+	switch {
+	case mode == scenario.ModeNFTables && full:
+		return inKubeProxy(ctx, "nft", "list", "ruleset")
+	case mode == scenario.ModeNFTables:
+		return inKubeProxy(ctx, "nft", "list", "table", "ip", "kube-proxy")
+	case full:
+		return inKubeProxy(ctx, "iptables-save")
+	default:
+		return inKubeProxy(ctx, "iptables-save", "-t", "nat")
+	}
+}
+
+// IPSets is `ipset list` in the node (ipvs mode).
+func (n Node) IPSets(ctx context.Context) (string, error) { return inKubeProxy(ctx, "ipset", "list") }
+
+// Taking is the set of pod IPs taking new connections for vip right now.
+func (n Node) Taking(ctx context.Context, mode scenario.ProxyMode, vip string) (taking, servers []string, err error) {
+	if mode == scenario.ModeIPVS {
+		t, err := n.IPVS()
+		if err != nil {
+			return nil, nil, err
+		}
+		return TakingTraffic(mode, "", t, vip, ServerPort), RealServers(t, vip), nil
+	}
+	r, err := n.Rules(ctx, mode, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return TakingTraffic(mode, r, "", vip, ServerPort), nil, nil
+}

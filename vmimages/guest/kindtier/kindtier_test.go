@@ -1,0 +1,321 @@
+package kindtier
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/load"
+)
+
+func parseCell(t *testing.T, spec string) scenario.Cell {
+	t.Helper()
+	cells, err := scenario.ParseSpecs(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cells[0]
+}
+
+func TestWorkloadManifest(t *testing.T) {
+	c := parseCell(t, "ipvs:0/tier=kind/replicas=4/surge=1/unavailable=0/prestop=1500ms/readiness=2s")
+	b, err := WorkloadManifest(c, "rolloutlab/app:abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				Replicas int `json:"replicas"`
+				Strategy struct {
+					RollingUpdate struct {
+						MaxSurge       any `json:"maxSurge"`
+						MaxUnavailable any `json:"maxUnavailable"`
+					} `json:"rollingUpdate"`
+				} `json:"strategy"`
+				Template struct {
+					Spec struct {
+						Grace      int `json:"terminationGracePeriodSeconds"`
+						Containers []struct {
+							Image     string   `json:"image"`
+							Pull      string   `json:"imagePullPolicy"`
+							Command   []string `json:"command"`
+							Readiness struct {
+								Delay int `json:"initialDelaySeconds"`
+							} `json:"readinessProbe"`
+							Lifecycle struct {
+								PreStop struct {
+									Sleep struct {
+										Seconds int `json:"seconds"`
+									} `json:"sleep"`
+								} `json:"preStop"`
+							} `json:"lifecycle"`
+						} `json:"containers"`
+					} `json:"spec"`
+				} `json:"template"`
+				Ports []struct {
+					Port       int `json:"port"`
+					TargetPort int `json:"targetPort"`
+				} `json:"ports"`
+			} `json:"spec"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Kind != "List" || len(list.Items) != 2 || list.Items[0].Kind != "Service" || list.Items[1].Kind != "Deployment" {
+		t.Fatalf("objects: %s", b)
+	}
+	svc, dep := list.Items[0].Spec, list.Items[1].Spec
+	if len(svc.Ports) != 1 || svc.Ports[0].Port != 80 || svc.Ports[0].TargetPort != ServerPort {
+		t.Errorf("service ports %+v", svc.Ports)
+	}
+	if dep.Replicas != 4 {
+		t.Errorf("replicas %d", dep.Replicas)
+	}
+	// integers stay integers, percentages strings: the API refuses "1"
+	if ru := dep.Strategy.RollingUpdate; ru.MaxSurge != float64(1) || ru.MaxUnavailable != float64(0) {
+		t.Errorf("rolling update %#v", ru)
+	}
+	ct := dep.Template.Spec.Containers[0]
+	if ct.Image != "rolloutlab/app:abc" || ct.Pull != "Never" || ct.Command[0] != AppBinary || ct.Command[1] != "serve" {
+		t.Errorf("container %+v", ct)
+	}
+	if ct.Readiness.Delay != 2 || ct.Lifecycle.PreStop.Sleep.Seconds != 2 || dep.Template.Spec.Grace != 30 {
+		t.Errorf("readiness %d preStop %d grace %d", ct.Readiness.Delay, ct.Lifecycle.PreStop.Sleep.Seconds, dep.Template.Spec.Grace)
+	}
+	// no preStop asked: no lifecycle at all (a sleep of 0 needs a feature gate)
+	b, _ = WorkloadManifest(parseCell(t, "iptables/tier=kind"), "x")
+	if strings.Contains(string(b), "preStop") || !strings.Contains(string(b), `"25%"`) {
+		t.Errorf("defaults: %s", b)
+	}
+	if _, err := WorkloadManifest(c, ""); err == nil {
+		t.Error("no image: want an error")
+	}
+}
+
+func TestClientManifest(t *testing.T) {
+	c := parseCell(t, "ipvs:0/tier=kind/ports=40000-40199/rate=30")
+	b, err := ClientManifest(c, "rolloutlab/app:abc", "10.96.12.34")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pod struct {
+		Spec struct {
+			Security struct {
+				Sysctls []struct{ Name, Value string } `json:"sysctls"`
+			} `json:"securityContext"`
+			Containers []struct {
+				Command []string `json:"command"`
+			} `json:"containers"`
+			Volumes []struct {
+				HostPath struct{ Path string } `json:"hostPath"`
+			} `json:"volumes"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(b, &pod); err != nil {
+		t.Fatal(err)
+	}
+	s := pod.Spec.Security.Sysctls
+	if len(s) != 1 || s[0].Name != "net.ipv4.ip_local_port_range" || s[0].Value != "40000 40199" {
+		t.Errorf("sysctls %+v", s)
+	}
+	cmd := pod.Spec.Containers[0].Command
+	if len(cmd) != 4 || cmd[1] != "load" || cmd[2] != "--config" {
+		t.Fatalf("command %q", cmd)
+	}
+	var cfg load.Config
+	if err := json.Unmarshal([]byte(cmd[3]), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Target != "10.96.12.34:80" || cfg.Rate != 30 || cfg.Out != RecordsFile(c.Name) || cfg.MaxDuration.D() != scenario.KindMaxDuration {
+		t.Errorf("load config %+v", cfg)
+	}
+	if _, err := ClientManifest(c, "x", ""); err == nil {
+		t.Error("no ClusterIP: want an error")
+	}
+}
+
+func watchLines(t *testing.T, a *APITimeline, kind string, lines ...string) []scenario.Event {
+	t.Helper()
+	var out []scenario.Event
+	for i, l := range lines {
+		var ev WatchEvent
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatal(err)
+		}
+		apply := a.Pod
+		if kind == "slice" {
+			apply = a.Slice
+		}
+		evs, err := apply(ev.Type, ev.Object, int64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, evs...)
+	}
+	return out
+}
+
+func kinds(evs []scenario.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, string(e.Kind)+":"+e.Pod+":"+e.IP)
+	}
+	return out
+}
+
+func TestAPITimelinePods(t *testing.T) {
+	a := NewAPITimeline()
+	evs := watchLines(t, a, "pod",
+		`{"type":"ADDED","object":{"metadata":{"name":"web-1"},"status":{"phase":"Pending"}}}`,
+		`{"type":"MODIFIED","object":{"metadata":{"name":"web-1"},"status":{"phase":"Running","podIP":"10.244.0.5","containerStatuses":[{"state":{"running":{}}}]}}}`,
+		`{"type":"MODIFIED","object":{"metadata":{"name":"web-1"},"status":{"phase":"Running","podIP":"10.244.0.5","conditions":[{"type":"Ready","status":"True"}],"containerStatuses":[{"state":{"running":{}}}]}}}`,
+		`{"type":"MODIFIED","object":{"metadata":{"name":"web-1","deletionTimestamp":"2026-12-02T15:00:00Z"},"status":{"podIP":"10.244.0.5","conditions":[{"type":"Ready","status":"False"}]}}}`,
+		`{"type":"MODIFIED","object":{"metadata":{"name":"web-1","deletionTimestamp":"2026-12-02T15:00:00Z"},"status":{"podIP":"10.244.0.5","containerStatuses":[{"state":{"terminated":{"exitCode":0,"reason":"Completed"}}}]}}}`,
+		`{"type":"DELETED","object":{"metadata":{"name":"web-1"},"status":{}}}`,
+	)
+	want := []string{"pod-created:web-1:", "server-started:web-1:10.244.0.5", "ready:web-1:10.244.0.5",
+		"terminating:web-1:10.244.0.5", "exit:web-1:10.244.0.5", "pod-deleted:web-1:10.244.0.5"}
+	if got := kinds(evs); !reflect.DeepEqual(got, want) {
+		t.Errorf("events\n got %q\nwant %q", got, want)
+	}
+	if len(a.Pods()) != 0 {
+		t.Errorf("deleted pod still listed: %v", a.Pods())
+	}
+	// seeing the same state again adds nothing
+	a = NewAPITimeline()
+	ready := `{"type":"MODIFIED","object":{"metadata":{"name":"web-2"},"status":{"podIP":"10.244.0.6","conditions":[{"type":"Ready","status":"True"}]}}}`
+	if evs := watchLines(t, a, "pod", ready, ready); len(evs) != 2 {
+		t.Errorf("repeated state: %q", kinds(evs))
+	}
+	if a.PodByIP("10.244.0.6") != "web-2" || a.PodIP("web-2") != "10.244.0.6" {
+		t.Error("ip lookups")
+	}
+}
+
+func TestAPITimelineSlices(t *testing.T) {
+	a := NewAPITimeline()
+	ep := func(pod, ip string, ready, term bool) string {
+		return `{"addresses":["` + ip + `"],"conditions":{"ready":` + boolStr(ready) + `,"serving":true,"terminating":` + boolStr(term) + `},"targetRef":{"name":"` + pod + `"}}`
+	}
+	evs := watchLines(t, a, "slice",
+		`{"type":"ADDED","object":{"metadata":{"name":"web-abc"},"endpoints":[`+ep("a", "10.244.0.5", true, false)+`]}}`,
+		`{"type":"MODIFIED","object":{"metadata":{"name":"web-abc"},"endpoints":[`+ep("a", "10.244.0.5", true, false)+`,`+ep("b", "10.244.0.6", false, false)+`]}}`,
+		`{"type":"MODIFIED","object":{"metadata":{"name":"web-abc"},"endpoints":[`+ep("a", "10.244.0.5", false, true)+`,`+ep("b", "10.244.0.6", true, false)+`]}}`,
+		`{"type":"MODIFIED","object":{"metadata":{"name":"web-abc"},"endpoints":[`+ep("b", "10.244.0.6", true, false)+`]}}`,
+	)
+	want := []string{"slice-ready:a:10.244.0.5", "slice-not-ready:b:10.244.0.6", "slice-not-ready:a:10.244.0.5",
+		"slice-ready:b:10.244.0.6", "slice-removed:a:10.244.0.5"}
+	if got := kinds(evs); !reflect.DeepEqual(got, want) {
+		t.Errorf("events\n got %q\nwant %q", got, want)
+	}
+	if evs[2].Detail != "serving=true terminating=true" {
+		t.Errorf("detail %q", evs[2].Detail)
+	}
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// A real /proc/net/ip_vs of a kind node (two services, one real server at
+// weight 0), read back in ipvsadm's form.
+const procIPVS = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+TCP  0A60000A:0035 rr
+  -> 0AF40002:0035      Masq    1      0          0
+TCP  0A60C5A3:0050 rr
+  -> 0AF40005:1F90      Masq    1      0          3
+  -> 0AF40007:1F90      Masq    0      0          12
+`
+
+func TestIPVSFromProc(t *testing.T) {
+	table := IPVSFromProc(procIPVS)
+	if !strings.Contains(table, "TCP 10.96.197.163:80 rr") || !strings.Contains(table, "-> 10.244.0.7:8080 Masq 0 0 12") {
+		t.Fatalf("converted:\n%s", table)
+	}
+	vip := "10.96.197.163:80"
+	if got := TakingTraffic(scenario.ModeIPVS, "", table, vip, ServerPort); !reflect.DeepEqual(got, []string{"10.244.0.5"}) {
+		t.Errorf("taking %v", got)
+	}
+	if got := RealServers(table, vip); !reflect.DeepEqual(got, []string{"10.244.0.5", "10.244.0.7"}) {
+		t.Errorf("servers %v", got)
+	}
+	if hexAddr("[fe80::1]:0050") != "[fe80::1]:0050" {
+		t.Error("IPv6 must be left as printed")
+	}
+}
+
+func TestTimelineDiff(t *testing.T) {
+	tl := newTimeline(func(string, ...any) {})
+	tl.api.pods["web-1"] = &podState{ip: "10.244.0.5"}
+	tl.api.pods["web-2"] = &podState{ip: "10.244.0.6"}
+	tl.diff(1, scenario.ModeIPVS, []string{"10.244.0.5"}, []string{"10.244.0.5"})
+	tl.diff(2, scenario.ModeIPVS, []string{"10.244.0.5", "10.244.0.6"}, []string{"10.244.0.5", "10.244.0.6"})
+	tl.diff(3, scenario.ModeIPVS, []string{"10.244.0.6"}, []string{"10.244.0.5", "10.244.0.6"})
+	tl.diff(4, scenario.ModeIPVS, []string{"10.244.0.6"}, []string{"10.244.0.6"})
+	want := []string{"endpoint-added:web-1:10.244.0.5", "endpoint-added:web-2:10.244.0.6",
+		"endpoint-removed:web-1:10.244.0.5", "weight-0:web-1:10.244.0.5", "real-server-deleted:web-1:10.244.0.5"}
+	if got := kinds(tl.events()); !reflect.DeepEqual(got, want) {
+		t.Errorf("events\n got %q\nwant %q", got, want)
+	}
+	// iptables: a DNAT target going away is the removal, no IPVS events
+	tl = newTimeline(func(string, ...any) {})
+	tl.diff(1, scenario.ModeIPTables, []string{"10.244.0.5"}, nil)
+	tl.diff(2, scenario.ModeIPTables, nil, nil)
+	if got := kinds(tl.events()); !reflect.DeepEqual(got, []string{"endpoint-added::10.244.0.5", "endpoint-removed::10.244.0.5"}) {
+		t.Errorf("iptables events %q", got)
+	}
+}
+
+func TestKubeProxySettings(t *testing.T) {
+	// kubeadm's rendering of kind's kube-proxy config (abridged)
+	conf := `apiVersion: kubeproxy.config.k8s.io/v1alpha1
+bindAddress: 0.0.0.0
+clusterCIDR: 10.244.0.0/16
+conntrack:
+  maxPerCore: 0
+  min: null
+  tcpBeLiberal: true
+iptables:
+  masqueradeAll: false
+  minSyncPeriod: 1s
+  syncPeriod: 0s
+ipvs:
+  minSyncPeriod: 0s
+  scheduler: ""
+kind: KubeProxyConfiguration
+metricsBindAddress: ""
+mode: nftables
+`
+	got := KubeProxySettings(conf)
+	for k, v := range map[string]string{"mode": "nftables", "conntrack.maxPerCore": "0", "conntrack.tcpBeLiberal": "true",
+		"iptables.minSyncPeriod": "1s", "ipvs.minSyncPeriod": "0s", "clusterCIDR": "10.244.0.0/16"} {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if _, ok := got["bindAddress"]; ok {
+		t.Error("bindAddress is not one of the settings kept")
+	}
+}
+
+func TestUntil(t *testing.T) {
+	n := 0
+	if err := until(t.Context(), time.Second, func() bool { n++; return n == 2 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := until(t.Context(), 10*time.Millisecond, func() bool { return false }); err == nil {
+		t.Error("want a timeout")
+	}
+}
