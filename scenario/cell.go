@@ -104,7 +104,7 @@ const (
 	DefaultCoolDown        = 5 * time.Second
 	DefaultMaxDuration     = 60 * time.Second
 	KindMaxDuration        = 15 * time.Minute // the kind tier's safety net (see WithDefaults)
-	DefaultExpireNodest    = 1 // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
+	DefaultExpireNodest    = 1                // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
 )
 
 // WithDefaults returns a copy with every unset field filled in.

@@ -75,7 +75,7 @@ func TestPrepareRealBuild(t *testing.T) {
 			Source: &Package{Package: "linux-source-5.10", Version: "5.10.223-1",
 				Path: "pool/main/l/linux/linux-source-5.10_5.10.223-1_all.deb", Size: 121562870,
 				SHA256: "f733d27d239d65598d96d7a72f71ac50f49f2380192a1b3b4ca2f5ad5144dd63"},
-			Patches: []string{"linux-5.10/revert-A-ipvs-unconfirmed-conntrack-reuse.patch", "linux-5.10/revert-C-after-A-ipvs-reuse-weight-zero.patch"},
+			Patches:         []string{"linux-5.10/revert-A-ipvs-unconfirmed-conntrack-reuse.patch", "linux-5.10/revert-C-after-A-ipvs-reuse-weight-zero.patch"},
 			ConfigFragments: kbuild.ControlKernelFragments(),
 		},
 		Fixes: scenario.FixSet{"A": false, "B": true, "C": false}, FixesSource: "test",
