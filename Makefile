@@ -14,7 +14,7 @@ BIN := bin/rolloutlab
 # Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
 JUNIT_DIR := $(CURDIR)/out/junit
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check kind-check
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check kind-check kind-e2e bench-kind
 
 all: test
 
@@ -79,6 +79,10 @@ bench-boot: deps $(BIN)
 bench-controlplane: deps $(BIN)
 	$(BIN) bench-controlplane --runs 3 $(if $(K8S),--k8s $(K8S))
 
+# Time to a Ready kind cluster and per rollout cell in the guest (one kind cell).
+bench-kind: deps $(BIN)
+	flock /tmp/rolloutlab-guest.lock $(BIN) bench-kind
+
 # Cold and cached build times of a control kernel (KERNEL=5.10-revert-ABC by default).
 bench-build: deps $(BIN)
 	$(BIN) bench-build -k $(or $(KERNEL),5.10-revert-ABC)
@@ -96,6 +100,15 @@ engine-check: deps $(BIN)
 MODE ?= ipvs
 kind-check: deps $(BIN)
 	flock /tmp/rolloutlab-guest.lock $(BIN) kind-check --proxy-mode $(MODE)
+
+# The kind tier's spec alone: a real kind cluster per cell in the guest,
+# kubectl rollout restart under load (tens of minutes under TCG).
+#   make kind-e2e KERNEL=5.10-revert-C   [KIND_CELLS='ipvs:0,iptables']
+kind-e2e: deps $(BIN)
+	@$(BIN) check-kernel
+	@$(BIN) prepare
+	@mkdir -p $(JUNIT_DIR)
+	ROLLOUTLAB_TIER=kind flock /tmp/rolloutlab-guest.lock $(GO) test ./e2e -count=1 -timeout 170m -v -ginkgo.v -ginkgo.label-filter=kind -ginkgo.junit-report=$(JUNIT_DIR)/kind.xml
 
 kernels: $(BIN)
 	@$(BIN) kernels

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -13,20 +12,9 @@ import (
 	"github.com/rolloutlab/rolloutlab/scenario"
 )
 
-// kubeProxyTierWanted: the tier builds Kubernetes from source (minutes), so
-// it runs only when asked, e.g. ROLLOUTLAB_TIER=dataplane,kube-proxy.
-func kubeProxyTierWanted() bool {
-	for _, t := range strings.Split(os.Getenv("ROLLOUTLAB_TIER"), ",") {
-		if scenario.Tier(strings.TrimSpace(t)) == scenario.TierKubeProxy {
-			return true
-		}
-	}
-	return false
-}
-
 var _ = Describe("kube-proxy tier", Label("kube-proxy"), func() {
 	BeforeEach(func() {
-		if !kubeProxyTierWanted() {
+		if !tierWanted(scenario.TierKubeProxy) {
 			Skip("set ROLLOUTLAB_TIER to include kube-proxy to build and run the real kube-proxy")
 		}
 	})

@@ -2,6 +2,7 @@ package kindcluster
 
 import (
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,21 +90,22 @@ func TestConfigRejects(t *testing.T) {
 }
 
 func TestScript(t *testing.T) {
-	p := ScriptParams{Seed: "/seed", NodeImage: "rolloutlab/kind-node:v1.34.2-abc", Wait: 15 * time.Minute, SystemdWait: 6 * time.Minute, Kind: KindAuto}
+	p := ScriptParams{Seed: "/seed", Config: "kind-config-ipvs.yaml", NodeImage: "rolloutlab/kind-node:v1.34.2-abc", Wait: 15 * time.Minute, SystemdWait: 6 * time.Minute, Kind: KindAuto}
 	s, err := Script(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
-		"kind create cluster --name rolloutlab --image rolloutlab/kind-node:v1.34.2-abc --config /seed/kind-config.yaml --retain --wait 15m0s",
+		"kind create cluster --name rolloutlab --image rolloutlab/kind-node:v1.34.2-abc --config /seed/kind-config-ipvs.yaml --retain --wait 15m0s",
 		"KIND_SYSTEMD_WAIT=6m0s", "kind delete cluster --name rolloutlab", "/dev/tcp/127.0.0.1/10249",
 		"/proc/sys/net/ipv4/vs/$k", "kind export logs", "timeout 900s sh -c",
+		"install -m 0755 /seed/kind /usr/local/bin/kind-stock", "docker load -i /seed/node.tar",
 	} {
 		if !strings.Contains(s, w) {
 			t.Errorf("script lacks %q", w)
 		}
 	}
-	if strings.Contains(s, "@SEED@") || strings.Contains(s, "@WAIT@") {
+	if strings.Contains(s, "@") && regexp.MustCompile(`@[A-Z_]+@`).MatchString(s) {
 		t.Error("unreplaced placeholder")
 	}
 	// The guest's /bin/sh is dash: the script must at least parse there.
@@ -116,7 +118,7 @@ func TestScript(t *testing.T) {
 	if s, _ := Script(p); !strings.Contains(s, `if [ "true" = false ]`) {
 		t.Error("keep does not skip the delete")
 	}
-	for _, bad := range []ScriptParams{{}, {Seed: "/seed", NodeImage: "x", Wait: time.Minute, Kind: "latest"}, {Seed: "/seed", NodeImage: "x", Wait: time.Minute, Kind: KindPatched}} {
+	for _, bad := range []ScriptParams{{}, {Seed: "/seed", Config: "c", NodeImage: "x", Wait: time.Minute, Kind: "latest"}, {Seed: "/seed", Config: "c", NodeImage: "x", Wait: time.Minute, Kind: KindPatched}, {Seed: "/seed", NodeImage: "x", Wait: time.Minute, Kind: KindStock}} {
 		if _, err := Script(bad); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}

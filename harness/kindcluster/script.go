@@ -4,19 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Seed file names on the scratch disk (guest: wire.SeedMount).
-const (
-	SeedNodeImage   = "node.tar"
-	SeedKind        = "kind"
-	SeedKindPatched = "kind-patched"
-	SeedKubectl     = "kubectl"
-	SeedConfig      = "kind-config.yaml"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // ClusterName is the kind cluster's name; its node is <name>-control-plane.
-const ClusterName = "rolloutlab"
+const ClusterName = wire.KindClusterName
 
 // KindPolicy picks the kind binary: stock kind, the patched build with a
 // longer systemd wait, or stock first and the patched build only if the
@@ -32,6 +25,7 @@ const (
 // ScriptParams configures Script.
 type ScriptParams struct {
 	Seed        string // where the seed files are in the guest
+	Config      string // the kind config's seed file (wire.KindConfigSeed)
 	NodeImage   string // the node image's tag
 	Wait        time.Duration
 	SystemdWait time.Duration // KIND_SYSTEMD_WAIT for the patched build
@@ -46,8 +40,8 @@ func (p ScriptParams) Valid() error {
 	default:
 		return fmt.Errorf("kind %q: want stock, patched or auto", p.Kind)
 	}
-	if p.Seed == "" || p.NodeImage == "" || p.Wait <= 0 {
-		return fmt.Errorf("script needs a seed dir, a node image and a wait > 0")
+	if p.Seed == "" || p.Config == "" || p.NodeImage == "" || p.Wait <= 0 {
+		return fmt.Errorf("script needs a seed dir, a config, a node image and a wait > 0")
 	}
 	if p.Kind != KindStock && p.SystemdWait <= 0 {
 		return fmt.Errorf("the patched kind needs a systemd wait > 0")
@@ -99,9 +93,9 @@ finish() {
 fail() { echo "@fail $*"; say "FAIL $*"; finish 1; }
 
 mkdir -p /usr/local/bin  # not in the engine root
-install -m 0755 @SEED@/kind /usr/local/bin/kind-stock || fail "install kind"
-install -m 0755 @SEED@/kubectl /usr/local/bin/kubectl || fail "install kubectl"
-if [ -f @SEED@/kind-patched ]; then install -m 0755 @SEED@/kind-patched /usr/local/bin/kind-patched || fail "install patched kind"; fi
+install -m 0755 @SEED@/@KIND@ /usr/local/bin/kind-stock || fail "install kind"
+install -m 0755 @SEED@/@KUBECTL@ /usr/local/bin/kubectl || fail "install kubectl"
+if [ -f @SEED@/@KINDPATCHED@ ]; then install -m 0755 @SEED@/@KINDPATCHED@ /usr/local/bin/kind-patched || fail "install patched kind"; fi
 KINDBIN=kind-stock
 if [ "@POLICY@" = patched ]; then
   KINDBIN=kind-patched; export KIND_SYSTEMD_WAIT=@SYSTEMD_WAIT@
@@ -110,12 +104,12 @@ fi
 ln -sf /usr/local/bin/$KINDBIN /usr/local/bin/kind
 report kind-version "$(kind version)"
 
-s=$(ms); docker load -i @SEED@/node.tar >/tmp/load.out 2>&1 || fail "docker load: $(cat /tmp/load.out)"
+s=$(ms); docker load -i @SEED@/@NODETAR@ >/tmp/load.out 2>&1 || fail "docker load: $(cat /tmp/load.out)"
 step image-load $(( $(ms) - s ))
 
 create() {
   start=$(ms); echo 1 >/tmp/kind.rc
-  { kind create cluster --name @NAME@ --image @IMAGE@ --config @SEED@/kind-config.yaml --retain --wait @WAIT@ 2>&1; echo "@rc $?"; } |
+  { kind create cluster --name @NAME@ --image @IMAGE@ --config @SEED@/@CONFIG@ --retain --wait @WAIT@ 2>&1; echo "@rc $?"; } |
   while IFS= read -r l; do
     case "$l" in "@rc "*) echo "${l#@rc }" >/tmp/kind.rc; continue;; esac
     echo "@kind $(( $(ms) - start )) $l"; echo "$l" >>/tmp/kind.out; say "kind: $l"
@@ -186,6 +180,11 @@ func Script(p ScriptParams) (string, error) {
 	return strings.NewReplacer(
 		"@NAME@", ClusterName,
 		"@SEED@", p.Seed,
+		"@CONFIG@", p.Config,
+		"@KIND@", wire.SeedKind,
+		"@KINDPATCHED@", wire.SeedKindPatched,
+		"@KUBECTL@", wire.SeedKubectl,
+		"@NODETAR@", wire.SeedKindNodeImage,
 		"@IMAGE@", p.NodeImage,
 		"@WAIT@", p.Wait.String(),
 		"@WAIT_S@", fmt.Sprintf("%ds", int(p.Wait.Seconds())), // coreutils timeout takes no "15m0s"

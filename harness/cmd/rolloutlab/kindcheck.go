@@ -9,28 +9,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolloutlab/rolloutlab/harness/cache"
-	"github.com/rolloutlab/rolloutlab/harness/image"
-	"github.com/rolloutlab/rolloutlab/harness/k8s"
 	"github.com/rolloutlab/rolloutlab/harness/kindcluster"
-	"github.com/rolloutlab/rolloutlab/harness/nodeimage"
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
 	"github.com/rolloutlab/rolloutlab/harness/run"
+	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
-// kindCheckMemoryMiB: dockerd + a kind node (~1.2 GB working set) + the
-// page cache of a ~1 GB node image.
-const kindCheckMemoryMiB = 4096
-
-// Waits on KVM; TCG scales them (qemu.TimeoutsFor).
-const (
-	kindControlPlaneBase = 4 * time.Minute  // kubeadm's own default
-	kindWaitBase         = 5 * time.Minute  // kind --wait, and each later wait
-	kindSystemdWaitBase  = 2 * time.Minute  // the patched kind's KIND_SYSTEMD_WAIT
-	kindRunBase          = 20 * time.Minute // the whole guest run
-	kindLeaseBase        = 15 * time.Second // leader election lease, the default
-)
+// kindRunBase bounds the whole guest run on KVM; TCG scales it.
+const kindRunBase = 20 * time.Minute
 
 func newKindCheckCommand(g *globalFlags) *cobra.Command {
 	var (
@@ -48,7 +35,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			}
 			opts := g.options()
 			if !cmd.Flags().Changed("memory") {
-				opts.MemoryMiB = kindCheckMemoryMiB
+				opts.MemoryMiB = run.KindMemoryMiB
 			}
 			step := func(name string, d time.Duration, detail string) {
 				fmt.Printf("%-22s %8s  %s\n", name, d.Round(10*time.Millisecond), detail)
@@ -59,36 +46,14 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			}
 			scale := qemu.TimeoutsFor(env.Accel).Scale
 			scaled := func(d time.Duration) time.Duration { return time.Duration(scale * float64(d)).Round(time.Second) }
-
-			cacheDir, err := cache.Dir()
-			if err != nil {
-				return err
-			}
 			t0 := time.Now()
-			bins, err := k8s.PrepareKind(ctx, cacheDir, k8s.KindOptions{PatchedKind: kindPolicy != string(kindcluster.KindStock)}, os.Stderr)
-			if err != nil {
-				return fmt.Errorf("kind binaries: %w", err)
-			}
-			paths := bins.Paths()
-			step("binaries", time.Since(t0), fmt.Sprintf("%d binaries (%s)", len(paths), bins.GoVersion))
-
-			t0 = time.Now()
-			ni, err := nodeimage.Build(ctx, nodeimage.Options{Binaries: kindcluster.NodeImageInputs(paths), Progress: os.Stderr})
-			if err != nil {
-				return fmt.Errorf("node image: %w", err)
-			}
-			var clusterImages []string
-			for _, c := range ni.Components {
-				clusterImages = append(clusterImages, c.Tags...)
-			}
-			step("node image", time.Since(t0), fmt.Sprintf("%s, %.0f MB archive, %.0f MB layer, cached=%t", ni.Node.Tags[0], float64(ni.Node.Size)/1e6, float64(ni.Node.Uncompressed)/1e6, ni.Node.Cached))
-
-			t0 = time.Now()
-			root, err := image.BuildEngineRoot(ctx, env.CacheDir, os.Stderr)
+			assets, err := env.PrepareKind(ctx, kindPolicy)
 			if err != nil {
 				return err
 			}
-			step("engine root", time.Since(t0), fmt.Sprintf("%d MiB, cached=%t", root.Size>>20, root.Cached))
+			step("kind assets", time.Since(t0), fmt.Sprintf("%d binaries (%s), %s (%.0f MB, cached=%t), engine root %d MiB (cached=%t)",
+				len(assets.Binaries.Built), assets.Binaries.GoVersion, assets.Node.Tags[0], float64(assets.Node.Size)/1e6, assets.Node.Cached,
+				assets.EngineRoot.Size>>20, assets.EngineRoot.Cached))
 
 			// Kept by default: a failed cluster's logs are the point of a run.
 			if out == "" {
@@ -99,32 +64,20 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer cleanup()
-			cfg, err := kindcluster.Config(mode, scaled(kindControlPlaneBase), scaled(kindLeaseBase))
+			pm := scenario.ProxyMode(mode)
+			root, err := env.KindRoot(assets, []scenario.ProxyMode{pm}, dir)
 			if err != nil {
 				return err
 			}
-			cfgPath := filepath.Join(dir, kindcluster.SeedConfig)
-			if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-				return err
-			}
-			seed := map[string]string{
-				kindcluster.SeedNodeImage: ni.Node.Path,
-				kindcluster.SeedKind:      paths[k8s.Kind(false).Name],
-				kindcluster.SeedKubectl:   paths["kubectl-"+k8s.CurrentVersion],
-				kindcluster.SeedConfig:    cfgPath,
-			}
-			if p, ok := paths[k8s.Kind(true).Name]; ok {
-				seed[kindcluster.SeedKindPatched] = p
-			}
+			spec := env.KindSpec(assets, []scenario.ProxyMode{pm}, keep)
 			script, err := kindcluster.Script(kindcluster.ScriptParams{
-				Seed: wire.SeedMount, NodeImage: ni.Node.Tags[0], Wait: scaled(kindWaitBase),
-				SystemdWait: scaled(kindSystemdWaitBase), Kind: kindcluster.KindPolicy(kindPolicy), Keep: keep,
+				Seed: wire.SeedMount, Config: wire.KindConfigSeed(pm), NodeImage: spec.NodeImage, Wait: spec.Wait.D(),
+				SystemdWait: spec.SystemdWait.D(), Kind: kindcluster.KindPolicy(kindPolicy), Keep: keep,
 			})
 			if err != nil {
 				return err
 			}
-			o := run.BootOptions{OutDir: dir, Timeout: scaled(kindRunBase),
-				Root: &run.DiskRoot{EngineRoot: root.Path, Seed: seed, Engine: true}}
+			o := run.BootOptions{OutDir: dir, Timeout: scaled(kindRunBase), Root: root}
 			fmt.Fprintf(os.Stderr, "    guest progress: tail -f %s\n", filepath.Join(dir, "console.log"))
 			t0 = time.Now()
 			res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: []string{script}}, o)
@@ -149,7 +102,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			}
 			printKindReport(parsed, step)
 			step("guest total", time.Since(t0), "QEMU start to power-off")
-			bad := kindcluster.Check(parsed, kindcluster.Expect{Mode: mode, NodeImages: ni.Node.Tags, ClusterImages: clusterImages})
+			bad := kindcluster.Check(parsed, kindcluster.Expect{Mode: mode, NodeImages: assets.Node.Tags, ClusterImages: assets.ClusterImages()})
 			if len(bad) > 0 {
 				for _, b := range bad {
 					fmt.Printf("FAIL %s\n", b)

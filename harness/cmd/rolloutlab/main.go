@@ -69,6 +69,7 @@ func newRootCommand() *cobra.Command {
 		newBenchCommand(g),
 		newBenchLoadCommand(g),
 		newBenchControlPlaneCommand(g),
+		newBenchKindCommand(g),
 		newBenchBuildCommand(g),
 		newScenarioCommand(g),
 		newMatrixCommand(g), newCompareCommand(g),

@@ -28,6 +28,7 @@ type Emitter interface {
 // rolls the Deployment, and the cluster deleted afterwards (unless the spec
 // keeps it), whatever happened. It returns the result and the raw records.
 func Run(ctx context.Context, c scenario.Cell, kernel string, spec wire.KindSpec, images *Images, emit Emitter) (*scenario.CellResult, []byte, error) {
+	start := time.Now()
 	logf := func(f string, a ...any) { emit.Logf("cell "+c.Name+": "+f, a...) }
 	if err := images.Ensure(ctx); err != nil {
 		return nil, nil, fmt.Errorf("kind images: %w", err)
@@ -48,10 +49,13 @@ func Run(ctx context.Context, c scenario.Cell, kernel string, spec wire.KindSpec
 		}
 		if spec.Keep {
 			logf("kind: cluster kept (asked for)")
-		} else if derr := k.cluster.Delete(context.WithoutCancel(ctx)); derr != nil {
-			logf("kind: delete cluster: %v", derr)
+		} else {
+			_ = k.step("delete", func() error { return k.cluster.Delete(context.WithoutCancel(ctx)) })
 		}
 	}
+	// the whole cell, cluster creation to deletion (make bench-kind)
+	k.note("kind:cell_s", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+	logf("kind cell took %s", time.Since(start).Round(time.Second))
 	if err != nil {
 		return nil, nil, err
 	}

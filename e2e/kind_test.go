@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
+	"github.com/rolloutlab/rolloutlab/scenario"
+)
+
+// tierWanted reports whether ROLLOUTLAB_TIER lists t (the kube-proxy and
+// kind tiers build Kubernetes and images first, minutes each, so they run
+// only when asked).
+func tierWanted(t scenario.Tier) bool {
+	for _, s := range strings.Split(os.Getenv("ROLLOUTLAB_TIER"), ",") {
+		if scenario.Tier(strings.TrimSpace(s)) == t {
+			return true
+		}
+	}
+	return false
+}
+
+// kindCells are the kind tier's default cells on a kernel: ipvs with
+// conn_reuse_mode=0 (81775 on a kernel without fix C), iptables, and
+// nftables where kube-proxy has that mode (kernel >= 5.13). KIND_CELLS
+// replaces the list (tier=kind is added to each item).
+func kindCells() string {
+	load := "/tier=kind/rate=30/ports=40000-40199"
+	if s := os.Getenv("KIND_CELLS"); s != "" {
+		var items []string
+		for _, it := range strings.Split(s, ",") {
+			items = append(items, strings.TrimSpace(it)+"/tier=kind")
+		}
+		return strings.Join(items, ",")
+	}
+	spec := "ipvs:0" + load + ",iptables" + load
+	if atLeast(env.Kernel.UnameR, 5, 13) {
+		spec += ",nftables" + load
+	} else {
+		AddReportEntry("nftables cell", "not run: kube-proxy's nftables mode requires kernel 5.13 or later, this is "+env.Kernel.UnameR)
+	}
+	return spec
+}
+
+var _ = Describe("kind tier", Label("kind"), func() {
+	BeforeEach(func() {
+		if !tierWanted(scenario.TierKind) {
+			Skip("set ROLLOUTLAB_TIER to include kind to build the node image and run real kind clusters")
+		}
+	})
+
+	It("rolls a real Deployment with kubectl rollout restart in a kind cluster per cell, load from a client Pod", func(ctx SpecContext) {
+		cells, err := scenario.ParseSpecs(kindCells())
+		Expect(err).NotTo(HaveOccurred())
+		kenv, _, err := env.ForCells(ctx, cells)
+		Expect(err).NotTo(HaveOccurred())
+		f, path, err := kenv.Scenario(ctx, cells, bootDir())
+		GinkgoWriter.Printf("result: %s\n", path)
+		Expect(err).NotTo(HaveOccurred(), statusOf(f))
+		Expect(f.Kind).NotTo(BeNil())
+		Expect(f.Cells).To(HaveLen(len(cells)))
+		for _, c := range f.Cells {
+			Expect(c.Result).NotTo(BeNil(), "cell %s error: %s", c.Name, c.Error)
+			r := c.Result
+			eff := r.Effective
+			mode := r.Cell.ProxyMode
+
+			By(c.Name + ": the node's kube-proxy runs in the mode asked for, as it reports itself")
+			Expect(eff.Sysctls).To(HaveKeyWithValue("kube-proxy:proxyMode", string(mode)))
+			Expect(eff.Sysctls).To(HaveKey("kind:create_s"))
+			Expect(eff.Sysctls).To(HaveKey("kube-proxy:iptables.minSyncPeriod"), "kind's kube-proxy configuration is recorded")
+			vip := eff.Sysctls["kind:service"]
+			Expect(vip).To(HaveSuffix(":80"))
+			switch mode {
+			case scenario.ModeIPVS:
+				Expect(eff.IPVS).To(ContainSubstring("TCP " + vip))
+				Expect(eff.IPSets).To(ContainSubstring("KUBE-CLUSTER-IP"))
+				Expect(eff.Sysctls).To(HaveKeyWithValue("net/ipv4/vs/expire_nodest_conn", "1"))
+				if r.Cell.ConnReuseMode == "0" {
+					Expect(eff.Sysctls).To(HaveKeyWithValue("net/ipv4/vs/conn_reuse_mode", "0"), "read back in the node's netns")
+				}
+			case scenario.ModeIPTables:
+				Expect(eff.Rules).To(ContainSubstring(strings.TrimSuffix(vip, ":80") + "/32"))
+			case scenario.ModeNFTables:
+				Expect(eff.Rules).To(ContainSubstring("table ip kube-proxy"))
+			}
+
+			By(c.Name + ": the rollout came from kubectl rollout restart and the API's watch, the records from the client Pod")
+			Expect(eventPods(r, scenario.EvTerminating)).To(HaveLen(r.Cell.Rollout.Replicas), "every old pod got its deletion timestamp")
+			Expect(eventPods(r, scenario.EvPodDeleted)).To(HaveLen(r.Cell.Rollout.Replicas))
+			Expect(eventPods(r, scenario.EvEndpointRemoved)).To(HaveLen(r.Cell.Rollout.Replicas), "the dataplane let every old pod go")
+			Expect(eventPods(r, scenario.EvSliceNotReady)).NotTo(BeEmpty())
+			Expect(len(r.PerPod)).To(BeNumerically(">", r.Cell.Rollout.Replicas), "old and new pods answered: %v", r.PerPod)
+			Expect(r.Counts.Requests).To(BeNumerically(">", 0))
+
+			By(c.Name + ": the symptoms are the ones the kernel's fixes predict")
+			Expect(c.Verdict.Status).NotTo(Equal(verdict.Error), strings.Join(c.Verdict.Reasons, "; "))
+			expectPredictedSymptoms(f, &c)
+			AddReportEntry(c.Name+" kind", fmt.Sprintf("create %ss, rollout %ss, kind %s %s", eff.Sysctls["kind:create_s"], eff.Sysctls["kind:rollout_s"], eff.Sysctls["kind:binary"], eff.Sysctls["kind:deviation"]))
+		}
+	}, SpecTimeout(120*time.Minute))
+})
