@@ -103,12 +103,12 @@ kind-check: deps $(BIN)
 
 # The kind tier's spec alone: a real kind cluster per cell in the guest,
 # kubectl rollout restart under load (tens of minutes under TCG).
-#   make kind-e2e KERNEL=5.10-revert-C   [KIND_CELLS='ipvs:0,iptables']
+#   make kind-e2e KERNEL=5.10-revert-C   [KIND_CELLS='ipvs:0,iptables'] [RESULTS=results]
 kind-e2e: deps $(BIN)
 	@$(BIN) check-kernel
 	@$(BIN) prepare
 	@mkdir -p $(JUNIT_DIR)
-	ROLLOUTLAB_TIER=kind flock /tmp/rolloutlab-guest.lock $(GO) test ./e2e -count=1 -timeout 170m -v -ginkgo.v -ginkgo.label-filter=kind -ginkgo.junit-report=$(JUNIT_DIR)/kind.xml
+	ROLLOUTLAB_TIER=kind ROLLOUTLAB_RESULTS='$(RESULTS)' flock /tmp/rolloutlab-guest.lock $(GO) test ./e2e -count=1 -timeout 170m -v -ginkgo.v -ginkgo.label-filter=kind -ginkgo.junit-report=$(JUNIT_DIR)/kind.xml
 
 kernels: $(BIN)
 	@$(BIN) kernels

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -59,7 +60,12 @@ var _ = Describe("kind tier", Label("kind"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		kenv, _, err := env.ForCells(ctx, cells)
 		Expect(err).NotTo(HaveOccurred())
-		f, path, err := kenv.Scenario(ctx, cells, bootDir())
+		// ROLLOUTLAB_RESULTS=results keeps the run for the matrix
+		out := bootDir()
+		if d := os.Getenv("ROLLOUTLAB_RESULTS"); d != "" {
+			out = filepath.Join(d, env.Kernel.Entry.Name, time.Now().UTC().Format("20060102T150405Z")+"-kind")
+		}
+		f, path, err := kenv.Scenario(ctx, cells, out)
 		GinkgoWriter.Printf("result: %s\n", path)
 		Expect(err).NotTo(HaveOccurred(), statusOf(f))
 		Expect(f.Kind).NotTo(BeNil())

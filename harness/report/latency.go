@@ -35,6 +35,8 @@ func eventStyles() []eventStyle {
 		{scenario.EvWeightZero, "weight 0", color.RGBA{0x75, 0x70, 0xb3, 0xff}},
 		{scenario.EvEndpointRemoved, "removed", color.RGBA{0xd9, 0x5f, 0x02, 0xff}},
 		{scenario.EvSIGTERM, "SIGTERM", color.RGBA{0xe7, 0x29, 0x8a, 0xff}},
+		// kind tier: the API's deletion timestamp (kubelet starts preStop, then SIGTERM)
+		{scenario.EvTerminating, "terminating", color.RGBA{0xe7, 0x29, 0x8a, 0xff}},
 		{scenario.EvRSDeleted, "RS deleted", color.RGBA{0x66, 0xa6, 0x1e, 0xff}},
 		{scenario.EvRolloutDone, "rollout done", color.RGBA{0x33, 0x33, 0x33, 0xff}},
 	}
