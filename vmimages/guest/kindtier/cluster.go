@@ -100,7 +100,11 @@ func (im *Images) load(ctx context.Context) error {
 	start := time.Now()
 	for _, a := range []string{wire.SeedKindNodeImage, wire.SeedKindAppImage} {
 		t := time.Now()
-		if _, err := command(ctx, nil, nil, "docker", "load", "-i", wire.SeedPath(a)); err != nil {
+		// docker load prints nothing until it is done (minutes under TCG)
+		stop := ticker(30*time.Second, func(d time.Duration) { im.Logf("kind: docker load %s: still loading (%s)", a, d.Round(time.Second)) })
+		_, err := command(ctx, nil, nil, "docker", "load", "-i", wire.SeedPath(a))
+		stop()
+		if err != nil {
 			return err
 		}
 		im.Logf("kind: docker load %s took %s", a, time.Since(t).Round(100*time.Millisecond))
@@ -194,7 +198,10 @@ func (c *Cluster) create(ctx context.Context, spec wire.KindSpec) (string, error
 			c.logf("kind: %s (%s)", strings.TrimSpace(sc.Text()), time.Since(start).Round(time.Second))
 		}
 	}()
+	// kind prints a phase's line when the phase ends: say it is alive
+	stop := ticker(time.Minute, func(d time.Duration) { c.logf("kind: create cluster still running (%s)", d.Round(time.Second)) })
 	err := cmd.Run()
+	stop()
 	pw.Close()
 	<-done
 	c.CreateTime = time.Since(start)
@@ -232,9 +239,17 @@ func (c *Cluster) LoadApp(ctx context.Context, image string) error {
 // NetNS is the node's network namespace, where kube-proxy programs.
 func (c *Cluster) NetNS() string { return fmt.Sprintf("/proc/%d/ns/net", c.NodePID) }
 
-// Kubectl runs kubectl against the cluster.
+// Kubectl runs kubectl against the cluster. An API server under TCG can
+// take over a minute to answer (seen: openapi/v2 for apply's validation),
+// hence the long request time-out and no client-side validation.
 func Kubectl(ctx context.Context, stdin []byte, args ...string) (string, error) {
-	return command(ctx, nil, stdin, kubectlBin, append([]string{"--request-timeout=60s"}, args...)...)
+	return command(ctx, nil, stdin, kubectlBin, append([]string{"--request-timeout=3m"}, args...)...)
+}
+
+// KubectlWait runs a kubectl that watches until its own --timeout (rollout
+// status, wait, delete --wait): a request time-out would cut its watch.
+func KubectlWait(ctx context.Context, args ...string) (string, error) {
+	return command(ctx, nil, nil, kubectlBin, args...)
 }
 
 // Diagnostics gathers what explains a failed cell: pods, events, the
@@ -263,4 +278,23 @@ func Diagnostics(ctx context.Context) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// ticker calls fn with the time elapsed every period until stop is called.
+func ticker(period time.Duration, fn func(time.Duration)) (stop func()) {
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fn(time.Since(start))
+			}
+		}
+	}()
+	return func() { close(done) }
 }
