@@ -132,14 +132,10 @@ func imageKey(lock, agent []byte) string {
 // still hashing to it (as fetch does for downloads, a damaged entry is rebuilt).
 func readCached(dir string) (meta, error) {
 	var m meta
-	b, err := os.ReadFile(filepath.Join(dir, metaName))
-	if err != nil {
+	if err := cache.ReadMeta(dir, metaName, &m); err != nil {
 		return m, err
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("parse %s: %w", metaName, err)
-	}
-	sum, size, err := hashFile(filepath.Join(dir, FileName))
+	sum, size, err := cache.FileSHA256Size(filepath.Join(dir, FileName))
 	if err != nil {
 		return m, err
 	}
@@ -211,20 +207,6 @@ func unpackAll(ctx context.Context, cacheDir string, progress io.Writer, entries
 		}
 	}
 	return t, nil
-}
-
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 type countWriter struct {

@@ -103,12 +103,8 @@ func engineKey(lock []byte) string {
 // a torn entry impossible, the size catches a truncated copy.
 func readEngineMeta(dir string) (engineMeta, error) {
 	var m engineMeta
-	b, err := os.ReadFile(filepath.Join(dir, metaName))
-	if err != nil {
+	if err := cache.ReadMeta(dir, metaName, &m); err != nil {
 		return m, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("parse %s: %w", metaName, err)
 	}
 	st, err := os.Stat(filepath.Join(dir, EngineFileName))
 	if err != nil {
@@ -150,7 +146,7 @@ func assembleEngine(ctx context.Context, cacheDir string, progress io.Writer, en
 	if err := os.RemoveAll(stage); err != nil {
 		return err
 	}
-	sum, size, err := hashFile(file)
+	sum, size, err := cache.FileSHA256Size(file)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func Build(ctx context.Context, opt Options) (*Result, error) {
 	}
 	t := &stepTimer{log: b.log, start: time.Now()}
 	for n, p := range opt.Binaries {
-		if b.hashes[n], err = hashFile(p); err != nil {
+		if b.hashes[n], err = cache.FileSHA256(p); err != nil {
 			return nil, fmt.Errorf("input binary %s: %w", n, err)
 		}
 	}
@@ -348,7 +348,7 @@ func (b *builder) publish(ctx context.Context, name string, tags []string, key s
 		if err != nil {
 			return err
 		}
-		sum, err := hashFile(dst)
+		sum, err := cache.FileSHA256(dst)
 		if err != nil {
 			return err
 		}
@@ -378,14 +378,10 @@ func (b *builder) publish(ctx context.Context, name string, tags []string, key s
 // still hashing to it; a damaged entry is rebuilt.
 func readMeta(dir string) (meta, error) {
 	var m meta
-	raw, err := os.ReadFile(filepath.Join(dir, metaName))
-	if err != nil {
+	if err := cache.ReadMeta(dir, metaName, &m); err != nil {
 		return m, err
 	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, fmt.Errorf("parse %s: %w", metaName, err)
-	}
-	sum, err := hashFile(filepath.Join(dir, archiveName))
+	sum, err := cache.FileSHA256(filepath.Join(dir, archiveName))
 	if err != nil {
 		return m, err
 	}
@@ -393,19 +389,6 @@ func readMeta(dir string) (meta, error) {
 		return m, fmt.Errorf("%s hashes to %s, metadata says %s", archiveName, sum, m.SHA256)
 	}
 	return m, nil
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {

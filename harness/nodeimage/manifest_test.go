@@ -130,6 +130,8 @@ func TestNodeManifest(t *testing.T) {
 	}
 	links := map[string]string{
 		"/sbin/init": "/usr/lib/systemd/systemd",
+		// Debian's containerd looks for CNI plugins here
+		"/usr/lib/cni": "/opt/cni/bin",
 		"/etc/systemd/system/multi-user.target.wants/kubelet.service":                   "/etc/systemd/system/kubelet.service",
 		"/etc/systemd/system/multi-user.target.wants/containerd.service":                "/etc/systemd/system/containerd.service",
 		"/etc/systemd/system/multi-user.target.wants/undo-mount-hacks.service":          "/etc/systemd/system/undo-mount-hacks.service",

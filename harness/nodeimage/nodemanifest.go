@@ -62,6 +62,11 @@ func NodeManifest(images []ComponentImage, binaries map[string]bool) (*Manifest,
 	m.Text("/kind/version", 0o644, KubernetesVersion)
 	m.Dir("/etc/kubernetes/manifests", 0o755)
 	m.Dir("/opt/cni/bin", 0o755)
+	// Debian's containerd looks for CNI plugins in /usr/lib/cni (its
+	// packaging's default bin_dir; kind's config.toml names none): the
+	// plugins stay where kind puts them and that path leads there. Without
+	// it no pod sandbox got a network (first kind tier rollout, 5.10-revert-C).
+	m.Link("/usr/lib/cni", "/opt/cni/bin")
 
 	var missing []string
 	for _, b := range NodeBinaries {
