@@ -145,7 +145,10 @@ func (k *kindCell) run(ctx context.Context) ([]byte, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("%w (dataplane takes %d of %d pods)", err, k.tl.takingCount(), c.Rollout.Replicas)
 	}
-	k.readBack(ctx, n)
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	k.readBack(rctx, n)
+	cancel()
+	k.logf("read back the node's rules, IPVS table and ipsets")
 
 	if err := k.step("client_running", func() error { return k.startClient(ctx) }); err != nil {
 		return nil, err
@@ -339,9 +342,19 @@ func (k *kindCell) startClient(ctx context.Context) error {
 	if _, err := Kubectl(ctx, m, "apply", "--validate=false", "-f", "-"); err != nil {
 		return err
 	}
-	_, err = KubectlWait(ctx, "wait", "--for=jsonpath={.status.phase}=Running", "pod/"+ClientPod, "--timeout="+k.wait.String())
-	if err != nil {
-		return err
+	// poll the phase: a Pod that fails at once (a refused sysctl, a load
+	// generator that exits) must end the wait with its reason, not after it
+	var phase string
+	if err := untilEvery(ctx, k.wait, 3*time.Second, func() bool {
+		phase, _ = Kubectl(ctx, nil, "get", "pod", ClientPod, "-o", "jsonpath={.status.phase} {.status.reason} {.status.message} {.status.containerStatuses[0].state}")
+		f := strings.Fields(phase)
+		return len(f) > 0 && f[0] != "Pending"
+	}); err != nil {
+		return fmt.Errorf("client Pod not running %s: %s", err, phase)
+	}
+	if f := strings.Fields(phase); f[0] != "Running" {
+		logs, _ := Kubectl(ctx, nil, "logs", ClientPod)
+		return fmt.Errorf("client Pod is %s, not Running: %s", phase, tail(logs, 1000))
 	}
 	if v, err := Kubectl(ctx, nil, "get", "pod", ClientPod, "-o", "jsonpath={.status.podIP}"); err == nil {
 		k.note("kind:client_ip", strings.TrimSpace(v))

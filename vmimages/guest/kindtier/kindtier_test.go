@@ -112,6 +112,9 @@ func TestClientManifest(t *testing.T) {
 			} `json:"securityContext"`
 			Containers []struct {
 				Command []string `json:"command"`
+				Mounts  []struct {
+					Path string `json:"mountPath"`
+				} `json:"volumeMounts"`
 			} `json:"containers"`
 			Volumes []struct {
 				HostPath struct{ Path string } `json:"hostPath"`
@@ -132,6 +135,9 @@ func TestClientManifest(t *testing.T) {
 	var cfg load.Config
 	if err := json.Unmarshal([]byte(cmd[3]), &cfg); err != nil {
 		t.Fatal(err)
+	}
+	if m := pod.Spec.Containers[0].Mounts; len(m) != 1 || m[0].Path == AppBinary || !strings.HasPrefix(cfg.Out, m[0].Path+"/") {
+		t.Errorf("records %s, mounts %+v: the mount must hold the records and not cover the app binary", cfg.Out, m)
 	}
 	if cfg.Target != "10.96.12.34:80" || cfg.Rate != 30 || cfg.Out != RecordsFile(c.Name) || cfg.MaxDuration.D() != scenario.KindMaxDuration {
 		t.Errorf("load config %+v", cfg)

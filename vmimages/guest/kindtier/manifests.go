@@ -93,10 +93,15 @@ func WorkloadManifest(c scenario.Cell, image string) ([]byte, error) {
 	return json.MarshalIndent(obj{"apiVersion": "v1", "kind": "List", "items": []obj{svc, dep}}, "", "  ")
 }
 
-// RecordsFile is where the client Pod writes its records, as the node sees
-// it; the guest reads the same file under wire.KindSharedDir.
+// recordsMount is where the client container sees the shared directory:
+// not wire.KindNodeSharedDir, since the app image's one file is
+// AppBinary ("/rolloutlab") and runc cannot mount a directory over it.
+const recordsMount = "/records"
+
+// RecordsFile is where the client Pod writes its records, as its container
+// sees it; the guest reads the same file under wire.KindSharedDir.
 func RecordsFile(cell string) string {
-	return path.Join(wire.KindNodeSharedDir, cell+".records.jsonl")
+	return path.Join(recordsMount, cell+".records.jsonl")
 }
 
 // ClientManifest is the client Pod: the load generator aimed at the
@@ -122,7 +127,7 @@ func ClientManifest(c scenario.Cell, image, clusterIP string) ([]byte, error) {
 				"image":           image,
 				"imagePullPolicy": "Never",
 				"command":         []string{AppBinary, "load", "--config", cfg.Marshal()},
-				"volumeMounts":    []obj{{"name": "shared", "mountPath": wire.KindNodeSharedDir}},
+				"volumeMounts":    []obj{{"name": "shared", "mountPath": recordsMount}},
 			}},
 			"volumes": []obj{{"name": "shared", "hostPath": obj{"path": wire.KindNodeSharedDir, "type": "Directory"}}},
 		},
