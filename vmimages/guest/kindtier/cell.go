@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
@@ -367,7 +368,7 @@ func (k *kindCell) startClient(ctx context.Context) error {
 // every old pod is gone, and the cool-down, with the load running.
 func (k *kindCell) rollout(ctx context.Context) error {
 	c := k.c
-	if err := sleepCtx(ctx, c.Load.WarmUp.D()); err != nil {
+	if err := mono.Sleep(ctx, c.Load.WarmUp.D()); err != nil {
 		return err
 	}
 	old := k.tl.livePods()
@@ -399,7 +400,7 @@ func (k *kindCell) rollout(ctx context.Context) error {
 		return err
 	}
 	k.tl.add(scenario.EvRolloutDone, "", "", "")
-	return sleepCtx(ctx, c.Load.CoolDown.D())
+	return mono.Sleep(ctx, c.Load.CoolDown.D())
 }
 
 // KubeProxySettings picks from kube-proxy's config.conf the settings in
@@ -451,20 +452,9 @@ func untilEvery(ctx context.Context, limit, period time.Duration, ok func() bool
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not within %s", limit.Round(time.Second))
 		}
-		if err := sleepCtx(ctx, period); err != nil {
+		if err := mono.Sleep(ctx, period); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -2,7 +2,12 @@
 // processes in the guest (runner, load generator) share one clock.
 package mono
 
-import "golang.org/x/sys/unix"
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // Now returns CLOCK_MONOTONIC in nanoseconds.
 func Now() int64 {
@@ -11,4 +16,20 @@ func Now() int64 {
 		panic("clock_gettime(CLOCK_MONOTONIC): " + err.Error()) // cannot fail on Linux
 	}
 	return ts.Nano()
+}
+
+// Sleep waits d on the runtime's timer, or until ctx ends (its error). The
+// guest's steps (warm-up, cool-down, preStop, polling) all wait this way.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

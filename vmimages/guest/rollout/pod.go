@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 )
 
@@ -60,7 +61,7 @@ func (d *Driver) startPod(name string) (*Pod, error) {
 // waitReady sleeps the readiness delay, then probes the port from the node
 // as the kubelet does, until it answers.
 func (d *Driver) waitReady(ctx context.Context, p *Pod) error {
-	if err := sleep(ctx, d.Cell.Rollout.ReadinessDelay.D()); err != nil {
+	if err := mono.Sleep(ctx, d.Cell.Rollout.ReadinessDelay.D()); err != nil {
 		return err
 	}
 	addr := net.JoinHostPort(p.IP().String(), strconv.Itoa(d.Svc.TargetPort))
@@ -76,7 +77,7 @@ func (d *Driver) waitReady(ctx context.Context, p *Pod) error {
 		if i >= 50 {
 			return fmt.Errorf("pod %s never became ready: %w (stderr: %s)", p.Name, err, p.stderr.String())
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := mono.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -112,18 +113,4 @@ func (p *Pod) kill() {
 		<-p.exited
 	}
 	_ = p.np.Delete()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/evlog"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/load"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/rollout"
@@ -93,7 +94,7 @@ func runCell(ctx context.Context, idx int, c scenario.Cell, kernel, self string,
 	go func() { loadDone <- lc.Wait() }()
 
 	rolloutErr := func() error {
-		if err := sleepCtx(ctx, c.Load.WarmUp.D()); err != nil {
+		if err := mono.Sleep(ctx, c.Load.WarmUp.D()); err != nil {
 			return err
 		}
 		ev.Add(scenario.EvRolloutStart, "", "", "")
@@ -101,7 +102,7 @@ func runCell(ctx context.Context, idx int, c scenario.Cell, kernel, self string,
 			return err
 		}
 		ev.Add(scenario.EvRolloutDone, "", "", "")
-		return sleepCtx(ctx, c.Load.CoolDown.D())
+		return mono.Sleep(ctx, c.Load.CoolDown.D())
 	}()
 	_ = lc.Process.Signal(syscall.SIGINT)
 	select {
@@ -157,15 +158,4 @@ func gzipBytes(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
