@@ -104,7 +104,10 @@ const (
 	DefaultCoolDown        = 5 * time.Second
 	DefaultMaxDuration     = 60 * time.Second
 	KindMaxDuration        = 15 * time.Minute // the kind tier's safety net (see WithDefaults)
-	DefaultExpireNodest    = 1                // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
+	// KindMaxServerPods: server pods (replicas + surge) whose CPU requests
+	// fit the kind node beside the client Pod's (guest/kindtier/manifests.go).
+	KindMaxServerPods   = 10
+	DefaultExpireNodest = 1 // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
 )
 
 // WithDefaults returns a copy with every unset field filled in.
@@ -272,8 +275,13 @@ func (c Cell) Validate() error {
 	if c.Rollout.Replicas < 1 {
 		return fmt.Errorf("replicas must be >= 1, got %d", c.Rollout.Replicas)
 	}
-	if _, _, err := ResolveRollingUpdate(c.Rollout.Replicas, c.Rollout.MaxSurge, c.Rollout.MaxUnavailable); err != nil {
+	surge, _, err := ResolveRollingUpdate(c.Rollout.Replicas, c.Rollout.MaxSurge, c.Rollout.MaxUnavailable)
+	if err != nil {
 		return err
+	}
+	if n := c.Rollout.Replicas + surge; c.Tier == TierKind && n > KindMaxServerPods {
+		return fmt.Errorf("tier kind: replicas+maxSurge = %d server pods at once; the kind node's 2 CPUs fit at most %d beside the client Pod and the control plane",
+			n, KindMaxServerPods)
 	}
 	if c.Load.ClosedLoop && c.Load.Concurrency < 1 {
 		return fmt.Errorf("closed loop needs concurrency >= 1")

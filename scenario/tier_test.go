@@ -69,4 +69,15 @@ func TestKindTierDefaultsAndNames(t *testing.T) {
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "node image") {
 		t.Errorf("another release in kind: %v", err)
 	}
+	// server pods the kind node cannot fit are refused before any boot;
+	// the other tiers have no such limit
+	if _, err := ParseSpecs("ipvs/tier=kind/replicas=10/surge=1"); err == nil || !strings.Contains(err.Error(), "at most 10") {
+		t.Errorf("11 server pods in kind: %v", err)
+	}
+	if _, err := ParseSpecs("ipvs/tier=kind/replicas=9/surge=1"); err != nil {
+		t.Errorf("10 server pods in kind: %v", err)
+	}
+	if _, err := ParseSpecs("ipvs/replicas=10/surge=1"); err != nil {
+		t.Errorf("11 server pods in the dataplane tier: %v", err)
+	}
 }

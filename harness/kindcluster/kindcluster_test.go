@@ -90,7 +90,7 @@ func TestConfigRejects(t *testing.T) {
 }
 
 func TestScript(t *testing.T) {
-	p := ScriptParams{Seed: "/seed", Config: "kind-config-ipvs.yaml", NodeImage: "rolloutlab/kind-node:v1.34.2-abc", Wait: 15 * time.Minute, SystemdWait: 6 * time.Minute, Kind: KindAuto}
+	p := ScriptParams{Seed: "/seed", Config: "kind-config-ipvs.yaml", NodeImage: "rolloutlab/kind-node:v1.34.2-abc", Wait: 15 * time.Minute, SystemdWait: 6 * time.Minute, Kind: wire.KindPolicyAuto}
 	s, err := Script(p)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestScript(t *testing.T) {
 	if s, _ := Script(p); !strings.Contains(s, `if [ "true" = false ]`) {
 		t.Error("keep does not skip the delete")
 	}
-	for _, bad := range []ScriptParams{{}, {Seed: "/seed", Config: "c", NodeImage: "x", Wait: time.Minute, Kind: "latest"}, {Seed: "/seed", Config: "c", NodeImage: "x", Wait: time.Minute, Kind: KindPatched}, {Seed: "/seed", NodeImage: "x", Wait: time.Minute, Kind: KindStock}} {
+	for _, bad := range []ScriptParams{{}, {Seed: "/seed", Config: "c", NodeImage: "x", Wait: time.Minute, Kind: "latest"}, {Seed: "/seed", Config: "c", NodeImage: "x", Wait: time.Minute, Kind: wire.KindPolicyPatched}, {Seed: "/seed", NodeImage: "x", Wait: time.Minute, Kind: wire.KindPolicyStock}} {
 		if _, err := Script(bad); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}

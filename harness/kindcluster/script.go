@@ -11,17 +11,6 @@ import (
 // ClusterName is the kind cluster's name; its node is <name>-control-plane.
 const ClusterName = wire.KindClusterName
 
-// KindPolicy picks the kind binary: stock kind, the patched build with a
-// longer systemd wait, or stock first and the patched build only if the
-// node missed stock kind's 30 s wait for systemd.
-type KindPolicy string
-
-const (
-	KindStock   KindPolicy = "stock"
-	KindPatched KindPolicy = "patched"
-	KindAuto    KindPolicy = "auto"
-)
-
 // ScriptParams configures Script.
 type ScriptParams struct {
 	Seed        string // where the seed files are in the guest
@@ -29,21 +18,24 @@ type ScriptParams struct {
 	NodeImage   string // the node image's tag
 	Wait        time.Duration
 	SystemdWait time.Duration // KIND_SYSTEMD_WAIT for the patched build
-	Kind        KindPolicy
+	// Kind picks the kind binary (wire.KindPolicy*): stock kind, the
+	// patched build with a longer systemd wait, or stock first and the
+	// patched build only if the node missed stock kind's 30 s systemd wait.
+	Kind string
 	Keep        bool // leave the cluster (no kind delete cluster)
 }
 
 // Valid checks the parameters.
 func (p ScriptParams) Valid() error {
 	switch p.Kind {
-	case KindStock, KindPatched, KindAuto:
+	case wire.KindPolicyStock, wire.KindPolicyPatched, wire.KindPolicyAuto:
 	default:
-		return fmt.Errorf("kind %q: want stock, patched or auto", p.Kind)
+		return fmt.Errorf("kind %q: want %s, %s or %s", p.Kind, wire.KindPolicyStock, wire.KindPolicyPatched, wire.KindPolicyAuto)
 	}
 	if p.Seed == "" || p.Config == "" || p.NodeImage == "" || p.Wait <= 0 {
 		return fmt.Errorf("script needs a seed dir, a config, a node image and a wait > 0")
 	}
-	if p.Kind != KindStock && p.SystemdWait <= 0 {
+	if p.Kind != wire.KindPolicyStock && p.SystemdWait <= 0 {
 		return fmt.Errorf("the patched kind needs a systemd wait > 0")
 	}
 	return nil

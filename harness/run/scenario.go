@@ -50,6 +50,9 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		}
 		spec := env.KindSpec(env.Kind, modes, env.KindKeep)
 		req.Kind, opts.Root = &spec, root
+		// PSI on: a kind cell records what its load waited for (CPU,
+		// memory, IO); Debian's kernels build it in but leave it off.
+		opts.Cmdline = "psi=1"
 		f.Kind = &resultfile.KindInfo{NodeImage: env.Kind.Node.Tags[0], NodeImageSHA256: env.Kind.Node.SHA256,
 			AppImage: env.Kind.App.Ref, EngineRoot: env.Kind.EngineRoot.Key, Policy: env.Kind.Policy}
 	}

@@ -72,7 +72,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			spec := env.KindSpec(assets, []scenario.ProxyMode{pm}, keep)
 			script, err := kindcluster.Script(kindcluster.ScriptParams{
 				Seed: wire.SeedMount, Config: wire.KindConfigSeed(pm), NodeImage: spec.NodeImage, Wait: spec.Wait.D(),
-				SystemdWait: spec.SystemdWait.D(), Kind: kindcluster.KindPolicy(kindPolicy), Keep: keep,
+				SystemdWait: spec.SystemdWait.D(), Kind: kindPolicy, Keep: keep,
 			})
 			if err != nil {
 				return err
@@ -115,7 +115,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&mode, "proxy-mode", "ipvs", "kube-proxy mode: "+strings.Join(kindcluster.ProxyModes, ", "))
 	cmd.Flags().StringVar(&out, "out", "", "console log and diagnostics go here (default out/kind-check/<kernel>-<mode>-<time>)")
-	cmd.Flags().StringVar(&kindPolicy, "kind", string(kindcluster.KindAuto), "kind binary: stock, patched (KIND_SYSTEMD_WAIT), or auto (stock; patched only if the node misses stock kind's 30 s systemd wait)")
+	cmd.Flags().StringVar(&kindPolicy, "kind", wire.KindPolicyAuto, "kind binary: stock, patched (KIND_SYSTEMD_WAIT), or auto (stock; patched only if the node misses stock kind's 30 s systemd wait)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "skip kind delete cluster in the guest (the guest still powers off)")
 	return cmd
 }

@@ -155,12 +155,14 @@ func (k *kindCell) run(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	k.tl.add(scenario.EvLoadStart, ClientPod, "", "client Pod running")
+	psiBefore, loadStart := ReadPressure(), time.Now()
 	rolloutErr := k.rollout(ctx)
 	stopErr := k.step("client_stopped", func() error {
 		_, err := KubectlWait(ctx, "delete", "pod", ClientPod, "--wait=true", "--timeout="+k.wait.String())
 		return err
 	})
 	k.tl.add(scenario.EvLoadStop, ClientPod, "", "client Pod deleted")
+	k.notePressure(psiBefore, loadStart)
 	if c.ProxyMode == scenario.ModeIPVS {
 		k.res.Effective.IPVSAfter, _ = n.IPVS()
 	}
@@ -357,11 +359,31 @@ func (k *kindCell) startClient(ctx context.Context) error {
 		logs, _ := Kubectl(ctx, nil, "logs", ClientPod)
 		return fmt.Errorf("client Pod is %s, not Running: %s", phase, tail(logs, 1000))
 	}
-	if v, err := Kubectl(ctx, nil, "get", "pod", ClientPod, "-o", "jsonpath={.status.podIP}"); err == nil {
-		k.note("kind:client_ip", strings.TrimSpace(v))
+	if v, err := Kubectl(ctx, nil, "get", "pod", ClientPod, "-o", "jsonpath={.status.podIP} {.status.qosClass}"); err == nil {
+		f := strings.Fields(v)
+		if len(f) == 2 {
+			k.note("kind:client_ip", f[0])
+			k.note("kind:client_qos", f[1]+" (cpu request "+ClientCPURequest+", no limit)")
+		}
 	}
 	k.note("client:net/ipv4/ip_local_port_range", k.c.Load.ClientPortRange+" (pod sysctl)")
 	return nil
+}
+
+// notePressure records, for the load's window, the share of time in which
+// the guest's tasks stalled on CPU, memory and IO (PSI), and the memory
+// still available: what a load generator that fell behind waited for.
+func (k *kindCell) notePressure(before Pressure, since time.Time) {
+	for key, v := range StallShares(before, ReadPressure(), time.Since(since)) {
+		k.note("guest:psi_"+strings.ReplaceAll(key, ".", "_")+"_pct", v)
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+				k.note("guest:mem_available_after_load", strings.TrimSpace(v))
+			}
+		}
+	}
 }
 
 // rollout is warm-up, kubectl rollout restart + status, the wait until

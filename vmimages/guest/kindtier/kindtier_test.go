@@ -45,6 +45,10 @@ func TestWorkloadManifest(t *testing.T) {
 							Image     string   `json:"image"`
 							Pull      string   `json:"imagePullPolicy"`
 							Command   []string `json:"command"`
+							Resources struct {
+								Requests map[string]string `json:"requests"`
+								Limits   map[string]string `json:"limits"`
+							} `json:"resources"`
 							Readiness struct {
 								Delay int `json:"initialDelaySeconds"`
 							} `json:"readinessProbe"`
@@ -86,6 +90,10 @@ func TestWorkloadManifest(t *testing.T) {
 	if ct.Image != "rolloutlab/app:abc" || ct.Pull != "Never" || ct.Command[0] != AppBinary || ct.Command[1] != "serve" {
 		t.Errorf("container %+v", ct)
 	}
+	// a request (not BestEffort's cpu.weight 1) and no limit (no CFS quota)
+	if ct.Resources.Requests["cpu"] != ServerCPURequest || ct.Resources.Limits != nil {
+		t.Errorf("server resources %+v", ct.Resources)
+	}
 	if ct.Readiness.Delay != 2 || ct.Lifecycle.PreStop.Sleep.Seconds != 2 || dep.Template.Spec.Grace != 30 {
 		t.Errorf("readiness %d preStop %d grace %d", ct.Readiness.Delay, ct.Lifecycle.PreStop.Sleep.Seconds, dep.Template.Spec.Grace)
 	}
@@ -96,6 +104,12 @@ func TestWorkloadManifest(t *testing.T) {
 	}
 	if _, err := WorkloadManifest(c, ""); err == nil {
 		t.Error("no image: want an error")
+	}
+	// more server pods than the node's CPU requests fit
+	big := parseCell(t, "ipvs:0/tier=kind")
+	big.Rollout.Replicas = 10
+	if _, err := WorkloadManifest(big, "x"); err == nil || !strings.Contains(err.Error(), "at most 10") {
+		t.Errorf("11 server pods: want the node's limit, got %v", err)
 	}
 }
 
@@ -111,8 +125,12 @@ func TestClientManifest(t *testing.T) {
 				Sysctls []struct{ Name, Value string } `json:"sysctls"`
 			} `json:"securityContext"`
 			Containers []struct {
-				Command []string `json:"command"`
-				Mounts  []struct {
+				Command   []string `json:"command"`
+				Resources struct {
+					Requests map[string]string `json:"requests"`
+					Limits   map[string]string `json:"limits"`
+				} `json:"resources"`
+				Mounts []struct {
 					Path string `json:"mountPath"`
 				} `json:"volumeMounts"`
 			} `json:"containers"`
@@ -127,6 +145,9 @@ func TestClientManifest(t *testing.T) {
 	s := pod.Spec.Security.Sysctls
 	if len(s) != 1 || s[0].Name != "net.ipv4.ip_local_port_range" || s[0].Value != "40000 40199" {
 		t.Errorf("sysctls %+v", s)
+	}
+	if r := pod.Spec.Containers[0].Resources; r.Requests["cpu"] != ClientCPURequest || r.Limits != nil {
+		t.Errorf("client resources %+v: want a CPU request and no limit", r)
 	}
 	cmd := pod.Spec.Containers[0].Command
 	if len(cmd) != 4 || cmd[1] != "load" || cmd[2] != "--config" {
@@ -323,5 +344,22 @@ func TestUntil(t *testing.T) {
 	}
 	if err := until(t.Context(), 10*time.Millisecond, func() bool { return false }); err == nil {
 		t.Error("want a timeout")
+	}
+}
+
+func TestPressure(t *testing.T) {
+	p := ParsePressure("some avg10=1.00 avg60=0.50 avg300=0.10 total=2500000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n")
+	if p["some"] != 2500000 || p["full"] != 500000 || len(p) != 2 {
+		t.Fatalf("parsed %v", p)
+	}
+	before := Pressure{"cpu.some": 1_000_000, "io.full": 10}
+	after := Pressure{"cpu.some": 6_000_000, "io.full": 5, "memory.some": 1}
+	got := StallShares(before, after, 10*time.Second)
+	// 5 s of CPU stall in 10 s; a counter that went back or appeared is no figure
+	if got["cpu.some"] != "50.0" || len(got) != 1 {
+		t.Errorf("shares %v", got)
+	}
+	if len(StallShares(nil, after, time.Second)) != 0 {
+		t.Error("no PSI before: want no figures")
 	}
 }

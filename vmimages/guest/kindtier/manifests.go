@@ -28,6 +28,20 @@ const (
 	AppBinary = "/rolloutlab"
 )
 
+// CPU requests, no limits (a CFS quota would throttle in 100 ms slices).
+// A Pod without requests is BestEffort: its cgroup gets cpu.weight 1, the
+// least, and under TCG the control plane and the rollout's container starts
+// keep the guest's two vCPUs busy, so a BestEffort client starved for tens
+// of seconds (start lag p99 53 s on 5.10-revert-C). The client's request
+// gives it the largest weight on the node; the servers' keeps them above
+// BestEffort. Together with the control plane's 650m (apiserver 250m,
+// controller-manager 200m, scheduler 100m, etcd 100m) they fit the node's
+// 2 CPUs for up to scenario.KindMaxServerPods server pods at a time.
+const (
+	ClientCPURequest = "800m"
+	ServerCPURequest = "50m"
+)
+
 // obj is a Kubernetes object as kubectl reads it (JSON is YAML).
 type obj = map[string]any
 
@@ -40,8 +54,13 @@ func WorkloadManifest(c scenario.Cell, image string) ([]byte, error) {
 	if r.Replicas < 1 || image == "" {
 		return nil, fmt.Errorf("workload of cell %s: want replicas >= 1 and an image", c.Name)
 	}
-	if _, _, err := scenario.ResolveRollingUpdate(r.Replicas, r.MaxSurge, r.MaxUnavailable); err != nil {
+	surge, _, err := scenario.ResolveRollingUpdate(r.Replicas, r.MaxSurge, r.MaxUnavailable)
+	if err != nil {
 		return nil, err
+	}
+	if n := r.Replicas + surge; n > scenario.KindMaxServerPods {
+		return nil, fmt.Errorf("workload of cell %s: replicas+maxSurge = %d server pods, the kind node fits at most %d beside the client (each requests %s CPU)",
+			c.Name, n, scenario.KindMaxServerPods, ServerCPURequest)
 	}
 	labels := obj{"app": AppLabel}
 	container := obj{
@@ -51,6 +70,7 @@ func WorkloadManifest(c scenario.Cell, image string) ([]byte, error) {
 		"command":         []string{AppBinary, "serve", "--name", "$(POD_NAME)", "--port", fmt.Sprint(ServerPort)},
 		"env":             []obj{{"name": "POD_NAME", "valueFrom": obj{"fieldRef": obj{"fieldPath": "metadata.name"}}}},
 		"ports":           []obj{{"containerPort": ServerPort, "name": "http"}},
+		"resources":       obj{"requests": obj{"cpu": ServerCPURequest}},
 		// Ready ReadinessDelay after start, then probed each second: the
 		// dataplane tier's readiness delay as a kubelet probe.
 		"readinessProbe": obj{
@@ -128,6 +148,7 @@ func ClientManifest(c scenario.Cell, image, clusterIP string) ([]byte, error) {
 				"imagePullPolicy": "Never",
 				"command":         []string{AppBinary, "load", "--config", cfg.Marshal()},
 				"volumeMounts":    []obj{{"name": "shared", "mountPath": recordsMount}},
+				"resources":       obj{"requests": obj{"cpu": ClientCPURequest}},
 			}},
 			"volumes": []obj{{"name": "shared", "hostPath": obj{"path": wire.KindNodeSharedDir, "type": "Directory"}}},
 		},

@@ -43,7 +43,8 @@ func TestMeasureRetriesOnceWhenStarved(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a := &attempts{lags: tt.lags}
-		res, raw, err := measure(context.Background(), a.run, "c", 7, &memEmitter{t: t})
+		em := &memEmitter{t: t, files: map[string][]byte{}}
+		res, raw, err := measure(context.Background(), a.run, "c", 7, em)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -56,6 +57,11 @@ func TestMeasureRetriesOnceWhenStarved(t *testing.T) {
 		if tt.wantFirst && (res.FirstAttempt.Lag.P99 != 900 || res.FirstAttempt.Counts.Requests != 100 ||
 			!strings.Contains(res.FirstAttempt.Reason, "start lag p99 900 ms > 250 ms")) {
 			t.Errorf("%s: first attempt summary %+v", tt.name, res.FirstAttempt)
+		}
+		// a starved first attempt's records are kept beside the result
+		_, kept := em.files["c.attempt1.records.jsonl.gz"]
+		if starved := tt.lags[0] > scenario.MaxLagP99Ms; kept != starved {
+			t.Errorf("%s: first attempt's records kept %v, want %v", tt.name, kept, starved)
 		}
 	}
 }
