@@ -4,10 +4,11 @@
 # Everything else is installed on demand (QEMU via apt, Go modules, kernels, image).
 
 KERNEL ?=
+PATCHES ?=
 ACCEL  ?= auto
 GO     ?= go
 GINKGO_FLAGS ?=
-export KERNEL ACCEL
+export KERNEL PATCHES ACCEL
 
 BIN := bin/rolloutlab
 

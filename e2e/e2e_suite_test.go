@@ -27,6 +27,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
 	env, err = run.Prepare(ctx, run.Options{
 		Kernel:   os.Getenv("KERNEL"),
+		Patches:  os.Getenv("PATCHES"),
 		Accel:    os.Getenv("ACCEL"),
 		Progress: GinkgoWriter,
 	})

@@ -30,6 +30,9 @@ const (
 	SourceUbuntuMainline = "ubuntu-mainline" // binary .debs from kernel.ubuntu.com/mainline
 	SourceKernelOrg      = "kernel.org"      // a source tarball, built with Build
 	SourceBuild          = "build"           // a Debian source package + patches, built
+	// SourceLocal is a kernel the user built (KERNEL=<path>); never in
+	// the catalog file.
+	SourceLocal = "local"
 )
 
 var sourceKinds = []string{SourceDebian, SourceUbuntuMainline, SourceKernelOrg, SourceBuild}
@@ -47,7 +50,11 @@ type Catalog struct {
 	// Prepare packs modules + engine modules as a second archive, used only
 	// by boots that ask for a disk root, so the dataplane initramfs is unchanged.
 	EngineModules []string `json:"engine_modules"`
-	Kernels       []*Entry `json:"kernels"`
+	// LocalConfigFragments (in kernels/config) are what the config of a
+	// kernel the user built must carry: the control kernels' fragments
+	// minus the kind tier's container set.
+	LocalConfigFragments []string `json:"local_config_fragments"`
+	Kernels              []*Entry `json:"kernels"`
 }
 
 // Entry is one kernel the harness can boot.
@@ -70,6 +77,11 @@ type Entry struct {
 	Modules []string `json:"modules,omitempty"`
 	// EngineModules: as Modules, for the engine archive.
 	EngineModules []string `json:"engine_modules,omitempty"`
+	// UserPatches are the user's patches (PATCHES=), never in the catalog
+	// file; see WithPatches.
+	UserPatches []UserPatch `json:"-"`
+	// Local is set on a kernel the user built (KERNEL=<path>).
+	Local *LocalKernel `json:"-"`
 
 	// mainline is set on entries Resolve made for a version outside the
 	// catalog; Prepare looks up their UnameR and Packages at the mirror.
@@ -277,6 +289,14 @@ func validatePackage(p Package) []error {
 // not embedded.
 func (c *Catalog) checkFiles(files fs.FS) error {
 	var errs []error
+	if len(c.LocalConfigFragments) == 0 {
+		errs = append(errs, errors.New("local_config_fragments: empty"))
+	}
+	for _, f := range c.LocalConfigFragments {
+		if _, err := fs.Stat(files, path.Join("config", f)); err != nil {
+			errs = append(errs, fmt.Errorf("local_config_fragments: %w", err))
+		}
+	}
 	for _, e := range c.Kernels {
 		if e.Build == nil {
 			continue

@@ -81,6 +81,8 @@ type Metadata struct {
 	// tree's own, rewritten) or "modinfo" (generated).
 	ModulesDepFrom     string `json:"modules_dep_from"`
 	ModulesArchiveSize int64  `json:"modules_archive_size"`
+	// UserPatches: the PATCHES= applied after the catalog's, in order.
+	UserPatches []UserPatch `json:"user_patches,omitempty"`
 }
 
 // Key is the content key of e's prepared directory: its pins, its module
@@ -97,6 +99,13 @@ func Key(e *Entry) string {
 		Engine   []string
 	}{prepareFormat, e.UnameR, e.Source, e.Packages, e.Build, e.Modules, buildInputsHash(e.Build), e.EngineModules}
 	b, _ := json.Marshal(pins) // plain structs: cannot fail
+	// Appended only when present, so catalog kernels keep their keys.
+	if len(e.UserPatches) > 0 {
+		b = append(b, "\nuser-patches "+userPatchesID(e.UserPatches)...)
+	}
+	if e.Local != nil {
+		b = append(b, "\nlocal "+e.Local.Key...)
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -138,6 +147,10 @@ func prepare(ctx context.Context, e *Entry, cacheDir string, progress io.Writer,
 	case SourceBuild:
 		if e.Build == nil || e.Build.Source == nil {
 			return nil, fmt.Errorf("kernel %q: source %q needs build.source", e.Name, e.Source)
+		}
+	case SourceLocal:
+		if e.Local == nil {
+			return nil, fmt.Errorf("kernel %q: source %q is made by Catalog.LocalEntry", e.Name, e.Source)
 		}
 	case SourceKernelOrg:
 		if len(e.Packages) != 1 {
@@ -236,15 +249,16 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 		}
 		vmlinuz, config, fixes = bf.vmlinuz, bf.config, bf.fixes
 		// Everything is built in: no module files, only modules.builtin.
-		tree = &diskTree{builtinText: bf.builtinText, plainCache: map[string][]byte{}}
-		tree.Paths = map[string]string{}
-		tree.Builtin = ParseModulesBuiltin(bf.builtinText)
-		tree.Deps = func(string) ([]string, error) { return nil, nil }
+		tree = emptyTree(bf.builtinText)
 		depFrom = "none (built in)"
 		if bf.log != "" {
 			if err := copyFile(bf.log, filepath.Join(tmp, "build.log")); err != nil {
 				return err
 			}
+		}
+	case SourceLocal:
+		if vmlinuz, config, tree, depFrom, err = localFiles(e, unpack, logf); err != nil {
+			return err
 		}
 	default:
 		vmlinuz, config, tree, depFrom, origDep, err = unpackBinary(ctx, e, newStore(cacheDir, d.client, progress), unpack, logf)
@@ -277,6 +291,7 @@ func build(ctx context.Context, e *Entry, key, cacheDir, tmp string, progress io
 		Format: prepareFormat, Key: key, Name: e.Name, Release: e.Release, UnameR: e.UnameR, Source: e.Source,
 		VmlinuzSHA256: vmSHA, Fixes: fixes, FixesSource: e.FixesSource, Packages: e.Packages,
 		Modules: sel, EngineModules: engSel, ModulesDepFrom: depFrom, ModulesArchiveSize: size,
+		UserPatches: e.UserPatches,
 	}
 	mb, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {

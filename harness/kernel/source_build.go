@@ -74,6 +74,17 @@ func buildFromSource(ctx context.Context, e *Entry, cacheDir, work string, progr
 		}
 		spec.Patches = append(spec.Patches, dst)
 	}
+	for i, p := range e.UserPatches {
+		dst := filepath.Join(work, "patches", fmt.Sprintf("user-%02d-%s", i, p.Name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, err
+		}
+		// The bytes hashed into the key, not the file as it is now.
+		if err := os.WriteFile(dst, p.data, 0o644); err != nil {
+			return nil, err
+		}
+		spec.Patches = append(spec.Patches, dst)
+	}
 	out, err := d.kbuild(ctx, spec, filepath.Join(work, "build"), progress)
 	if err != nil {
 		return nil, err

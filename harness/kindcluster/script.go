@@ -22,7 +22,7 @@ type ScriptParams struct {
 	// patched build with a longer systemd wait, or stock first and the
 	// patched build only if the node missed stock kind's 30 s systemd wait.
 	Kind string
-	Keep        bool // leave the cluster (no kind delete cluster)
+	Keep bool // leave the cluster (no kind delete cluster)
 }
 
 // Valid checks the parameters.

@@ -56,6 +56,9 @@ type KernelInfo struct {
 	Packages      []string        `json:"packages,omitempty"` // "name version sha256"
 	Fixes         scenario.FixSet `json:"fixes"`
 	FixesSource   string          `json:"fixes_source"`
+	// Patches are the user's PATCHES= on top of the catalog kernel, in
+	// order: "name sha256".
+	Patches []string `json:"patches,omitempty"`
 }
 
 // ImageInfo identifies the guest userspace.

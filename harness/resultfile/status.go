@@ -1,6 +1,9 @@
 package resultfile
 
-import "github.com/rolloutlab/rolloutlab/enum"
+import (
+	"github.com/rolloutlab/rolloutlab/enum"
+	"github.com/rolloutlab/rolloutlab/harness/verdict"
+)
 
 // RunStatus is a whole boot's outcome, KernelCI-style: a kernel problem is
 // not a harness one.
@@ -27,4 +30,24 @@ func (s RunStatus) Valid() error { return enum.Check("run status", s, RunStatuse
 func ParseRunStatus(s string) (RunStatus, error) {
 	v := RunStatus(s)
 	return v, v.Valid()
+}
+
+// Outcome is the run's one-word answer over its cells: affected when any
+// cell is (a symptom seen is seen, whatever else failed), else error when
+// any cell has no verdict or there is none at all, else clean.
+func (f *File) Outcome() verdict.Status {
+	if f == nil || len(f.Cells) == 0 {
+		return verdict.Error
+	}
+	out := verdict.Clean
+	for _, c := range f.Cells {
+		switch c.Verdict.Status {
+		case verdict.Affected:
+			return verdict.Affected
+		case verdict.Clean:
+		default:
+			out = verdict.Error
+		}
+	}
+	return out
 }

@@ -22,7 +22,10 @@ import (
 
 // Options select what to prepare.
 type Options struct {
-	Kernel    string // user-facing name or version ("6.1", "5.10.223"); "" = default
+	Kernel string // user-facing name or version ("6.1", "5.10.223"); "" = default
+	// Patches (PATCHES=) go on top of a kernel built from source: files or
+	// directories, comma-separated; see kernel.LoadUserPatches.
+	Patches   string
 	Accel     string // "auto" (default), "kvm" or "tcg"
 	CacheDir  string // "" = cache.Dir()
 	QEMU      string // binary, default qemu-system-x86_64
@@ -53,13 +56,28 @@ type Env struct {
 }
 
 // ResolveKernel checks a kernel name against the catalog without touching
-// the network or disk, so a typo fails in milliseconds.
-func ResolveKernel(name string) (*kernel.Entry, error) {
+// the network, so a typo fails in milliseconds; a path (KERNEL=~/linux)
+// names a kernel the user built, whose config is checked now. Patches
+// (PATCHES=, may be "") are read and checked too.
+func ResolveKernel(name, patches string) (*kernel.Entry, error) {
 	cat, err := kernel.Load()
 	if err != nil {
 		return nil, err
 	}
-	return cat.Resolve(name)
+	var e *kernel.Entry
+	if kernel.IsLocalKernel(name) {
+		e, err = cat.LocalEntry(name) // reads the tree: its config is checked here
+	} else {
+		e, err = cat.Resolve(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ps, err := kernel.LoadUserPatches(patches)
+	if err != nil {
+		return nil, err
+	}
+	return e.WithPatches(ps)
 }
 
 // Prepare resolves the kernel, fetches/unpacks it, builds the agent and the
@@ -69,7 +87,7 @@ func Prepare(ctx context.Context, o Options) (*Env, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	entry, err := ResolveKernel(o.Kernel)
+	entry, err := ResolveKernel(o.Kernel, o.Patches)
 	if err != nil {
 		return nil, err
 	}

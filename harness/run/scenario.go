@@ -87,6 +87,13 @@ func (env *Env) KernelInfo() resultfile.KernelInfo {
 	for _, p := range k.Entry.Packages {
 		info.Packages = append(info.Packages, fmt.Sprintf("%s %s %s", p.Package, p.Version, p.SHA256))
 	}
+	if len(k.Entry.UserPatches) > 0 && k.Meta != nil {
+		// A patched kernel claims nothing: its fixes are what the build read.
+		info.Fixes = k.Meta.Fixes
+	}
+	for _, p := range k.Entry.UserPatches {
+		info.Patches = append(info.Patches, p.Name+" "+p.SHA256)
+	}
 	return info
 }
 

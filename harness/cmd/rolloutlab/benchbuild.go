@@ -24,7 +24,7 @@ func newBenchBuildCommand(g *globalFlags) *cobra.Command {
 		Short: "Cold and cached build times of a source-built (control) kernel",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := run.ResolveKernel(g.kernel)
+			e, err := run.ResolveKernel(g.kernel, g.patches)
 			if err != nil {
 				return err
 			}

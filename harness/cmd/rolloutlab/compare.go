@@ -55,7 +55,7 @@ func resolveSide(root, arg string) ([]resultfile.Run, error) {
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		p = filepath.Join(root, arg)
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-			e, rerr := run.ResolveKernel(arg)
+			e, rerr := run.ResolveKernel(arg, "")
 			if rerr != nil {
 				return nil, fmt.Errorf("%s: neither a path nor a kernel: %w", arg, rerr)
 			}

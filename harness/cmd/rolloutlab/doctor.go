@@ -52,7 +52,7 @@ func newDoctorCommands() []*cobra.Command {
 		out = append(out, &cobra.Command{Use: name, Hidden: true, DisableFlagParsing: true,
 			RunE: func(_ *cobra.Command, args []string) error {
 				if code := fn(args); code != 0 {
-					return &exitCode{code}
+					return &exitCode{code: code}
 				}
 				return nil
 			}})
@@ -70,7 +70,7 @@ func usageErr(err error) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, "rolloutlab doctor:", err)
-	return &exitCode{doctor.ExitError}
+	return &exitCode{code: doctor.ExitError}
 }
 
 func runDoctor(cmd *cobra.Command, f *doctorFlags) error {
@@ -127,7 +127,7 @@ func runDoctor(cmd *cobra.Command, f *doctorFlags) error {
 		doctor.Render(os.Stdout, rep)
 	}
 	if code != 0 {
-		return &exitCode{code}
+		return &exitCode{code: code}
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func newExecCommand(g *globalFlags) *cobra.Command {
 			fmt.Fprint(os.Stdout, res.Stdout)
 			fmt.Fprint(os.Stderr, res.Stderr)
 			if res.ExitCode != 0 {
-				return &exitCode{res.ExitCode}
+				return &exitCode{code: res.ExitCode}
 			}
 			return nil
 		},

@@ -28,6 +28,9 @@ func main() {
 	var exit *exitCode
 	switch {
 	case errors.As(err, &exit):
+		if exit.err != nil {
+			fmt.Fprintln(os.Stderr, "rolloutlab:", exit.err)
+		}
 		os.Exit(exit.code)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "rolloutlab:", err)
@@ -35,16 +38,33 @@ func main() {
 	}
 }
 
-// exitCode passes a guest command's exit status through unchanged.
-type exitCode struct{ code int }
+// exitCode passes a guest command's exit status through unchanged, or
+// gives a command's error (err, printed) its documented exit status.
+type exitCode struct {
+	code int
+	err  error
+}
 
-func (e *exitCode) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+func (e *exitCode) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+func (e *exitCode) Unwrap() error { return e.err }
+
+// withExit makes err (may be nil) end the process with code.
+func withExit(err error, code int) error { return &exitCode{code: code, err: err} }
+
+func usageError(err error) error { return withExit(err, ExitUsage) }
 
 type globalFlags struct {
-	kernel string
-	accel  string
-	cpus   int
-	mem    int
+	kernel  string
+	patches string
+	accel   string
+	cpus    int
+	mem     int
 }
 
 func newRootCommand() *cobra.Command {
@@ -57,12 +77,13 @@ func newRootCommand() *cobra.Command {
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.kernel, "kernel", "k", os.Getenv("KERNEL"), "kernel from the catalog (name or version, e.g. 6.1, 5.10.223); default: the catalog's default (env KERNEL)")
+	pf.StringVar(&g.patches, "patches", os.Getenv("PATCHES"), "patches on top of a kernel built from source, applied after the catalog's: files or directories of *.patch, comma-separated (env PATCHES)")
 	pf.StringVar(&g.accel, "accel", envOr("ACCEL", "auto"), "accelerator: auto (KVM only if a probe guest proves it), kvm, tcg (env ACCEL)")
 	pf.IntVar(&g.cpus, "cpus", 2, "guest vCPUs")
 	pf.IntVar(&g.mem, "memory", 1024, "guest memory in MiB")
 	root.AddCommand(
 		newKernelsCommand(),
-		newCheckKernelCommand(g),
+		newCheckKernelCommand(g), newKconfigFragmentCommand(),
 		newPrepareCommand(g),
 		newExecCommand(g),
 		newShellCommand(g),
@@ -77,13 +98,14 @@ func newRootCommand() *cobra.Command {
 		newEngineCheckCommand(g),
 		newKindCheckCommand(g),
 		newBuildKindCommand(),
+		newBisectCommand(g), newBisectStepCommand(),
 	)
 	root.AddCommand(newDoctorCommands()...)
 	return root
 }
 
 func (g *globalFlags) options() run.Options {
-	return run.Options{Kernel: g.kernel, Accel: g.accel, CPUs: g.cpus, MemoryMiB: g.mem, Progress: os.Stderr}
+	return run.Options{Kernel: g.kernel, Patches: g.patches, Accel: g.accel, CPUs: g.cpus, MemoryMiB: g.mem, Progress: os.Stderr}
 }
 
 func envOr(k, def string) string {

@@ -220,7 +220,7 @@ func matrixKernels(list string) ([]string, error) {
 		if s == "" {
 			continue
 		}
-		e, err := run.ResolveKernel(s)
+		e, err := run.ResolveKernel(s, "")
 		if err != nil {
 			return nil, err
 		}

@@ -23,20 +23,25 @@ func newScenarioCommand(g *globalFlags) *cobra.Command {
 		Example: `  rolloutlab scenario -k 6.1 --cells default
   rolloutlab scenario -k 5.10 --cells 'ipvs:0/nodest=0,ipvs:1,iptables'
   rolloutlab scenario -k 5.10-revert-C --cells 'ipvs:0/tier=kind,iptables/tier=kind'`,
+		Long: `Run rollout cells in one guest and write result.json plus raw per-request records.
+
+Exit codes (made for git bisect run): 0 every cell measured and clean; 1 at
+least one cell affected; 125 no verdict (build, boot or a cell failed: skip);
+128 bad input (unknown kernel, bad --patches or --cells: stop).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cells, err := scenario.ParseSpecs(cellSpec)
 			if err != nil {
-				return err
+				return usageError(err)
 			}
 			env, err := run.Prepare(cmd.Context(), g.options())
 			if err != nil {
-				return err
+				return withExit(err, scenarioExit(nil, err))
 			}
 			// kube-proxy and kind tier cells need Kubernetes binaries (and
 			// kind's images) in the guest
 			if env, _, err = env.ForCells(cmd.Context(), cells); err != nil {
-				return err
+				return withExit(err, ExitUnmeasured)
 			}
 			env.KindKeep = keepCluster
 			if out == "" {
@@ -48,6 +53,9 @@ func newScenarioCommand(g *globalFlags) *cobra.Command {
 			}
 			if path != "" {
 				fmt.Fprintf(os.Stderr, "result: %s\n", path)
+			}
+			if code := scenarioExit(f, err); code != ExitClean {
+				return withExit(err, code)
 			}
 			return err
 		},
