@@ -21,9 +21,12 @@ const (
 	KindClusterName    = "rolloutlab"
 	KindSharedDir      = "/var/lib/rolloutlab-kind" // guest dir mounted into the node
 	KindNodeSharedDir  = "/rolloutlab"              // the same dir inside the node
-	KindPolicyStock    = "stock"
-	KindPolicyPatched  = "patched"
-	KindPolicyAuto     = "auto"
+	// KindNodeKubeadmPatches is kubeadm's patches directory in the node
+	// image; the kind config's InitConfiguration names it.
+	KindNodeKubeadmPatches = "/kind/rolloutlab/kubeadm-patches"
+	KindPolicyStock        = "stock"
+	KindPolicyPatched      = "patched"
+	KindPolicyAuto         = "auto"
 )
 
 // KindConfigSeed names the kind cluster config for a proxy mode.

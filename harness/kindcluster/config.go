@@ -42,6 +42,10 @@ func CheckMode(mode string) error {
 // The guest's wire.KindSharedDir is the node's wire.KindNodeSharedDir: the
 // kind tier's client Pod writes its records there (a hostPath volume).
 //
+// The InitConfiguration points kubeadm at the node image's patches
+// (wire.KindNodeKubeadmPatches): the control plane's liveness and startup
+// probes relaxed for an emulated machine (nodeimage.probePatch).
+//
 // lease is the controller-manager's and scheduler's leader-election lease
 // (renew deadline 2/3 of it, as in the defaults 15 s/10 s): under TCG the
 // API server answers a lease renewal slower than 10 s at times, and both
@@ -79,7 +83,12 @@ kubeadmConfigPatches:
     extraArgs:
       leader-elect-lease-duration: %[4]s
       leader-elect-renew-deadline: %[5]s
-`, mode, PodSubnet, controlPlaneWait, lease, lease*2/3, wire.KindSharedDir, wire.KindNodeSharedDir), nil
+- |
+  apiVersion: kubeadm.k8s.io/v1beta3
+  kind: InitConfiguration
+  patches:
+    directory: %[8]s
+`, mode, PodSubnet, controlPlaneWait, lease, lease*2/3, wire.KindSharedDir, wire.KindNodeSharedDir, wire.KindNodeKubeadmPatches), nil
 }
 
 // NodeImageInputs maps the kind tier's built binaries (harness/k8s names,

@@ -49,8 +49,21 @@ func TestConfig(t *testing.T) {
 		if m := v.Nodes[0].Mounts; len(m) != 1 || m[0].HostPath != wire.KindSharedDir || m[0].ContainerPath != wire.KindNodeSharedDir {
 			t.Errorf("extraMounts %+v", m)
 		}
-		if len(v.Patches) != 1 {
+		if len(v.Patches) != 2 {
 			t.Fatalf("patches %q", v.Patches)
+		}
+		var ic struct {
+			APIVersion string `yaml:"apiVersion"`
+			Kind       string `yaml:"kind"`
+			Patches    struct {
+				Directory string `yaml:"directory"`
+			} `yaml:"patches"`
+		}
+		if err := strictYAML(v.Patches[1], &ic); err != nil {
+			t.Fatal(err)
+		}
+		if ic.APIVersion != "kubeadm.k8s.io/v1beta3" || ic.Kind != "InitConfiguration" || ic.Patches.Directory != wire.KindNodeKubeadmPatches {
+			t.Errorf("init patch %+v", ic)
 		}
 		var p struct {
 			APIVersion string `yaml:"apiVersion"`

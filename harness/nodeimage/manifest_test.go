@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 func allInputs() map[string]bool {
@@ -164,6 +168,31 @@ func TestNodeManifest(t *testing.T) {
 	}
 	if !slices.Contains(m.Remove, "/usr/lib/systemd/system/multi-user.target.wants/*") {
 		t.Errorf("packaged multi-user wants not removed: %v", m.Remove)
+	}
+	// kubeadm applies "<target>+strategic.yaml" to the static pod <target>
+	for _, c := range ControlPlaneProbeTargets {
+		e, ok := m.Get(wire.KindNodeKubeadmPatches + "/" + c + "+strategic.yaml")
+		var patch struct {
+			Spec struct {
+				Containers []struct {
+					Name          string         `yaml:"name"`
+					LivenessProbe map[string]int `yaml:"livenessProbe"`
+					StartupProbe  map[string]int `yaml:"startupProbe"`
+				} `yaml:"containers"`
+			} `yaml:"spec"`
+		}
+		if !ok {
+			t.Errorf("%s: no kubeadm probe patch", c)
+			continue
+		}
+		if err := yaml.Unmarshal(e.Source.Inline, &patch); err != nil {
+			t.Fatalf("%s patch: %v", c, err)
+		}
+		if cs := patch.Spec.Containers; len(cs) != 1 || cs[0].Name != c ||
+			cs[0].LivenessProbe["failureThreshold"]*cs[0].LivenessProbe["periodSeconds"] < 15*60 ||
+			cs[0].StartupProbe["failureThreshold"]*cs[0].StartupProbe["periodSeconds"] < 15*60 {
+			t.Errorf("%s patch gives the probes under 15 min: %s", c, e.Source.Inline)
+		}
 	}
 	for _, p := range []string{"/etc/kubernetes/manifests", "/kind/images", "/var/lib/dpkg/alternatives"} {
 		if e, ok := m.Get(p); !ok || e.Kind != KindDir {

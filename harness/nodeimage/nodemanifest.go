@@ -3,6 +3,8 @@ package nodeimage
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 // NodeBinaries are the input binaries the node itself carries and where:
@@ -106,6 +108,9 @@ func NodeManifest(images []ComponentImage, binaries map[string]bool) (*Manifest,
 		m.Link(fmt.Sprintf("/etc/systemd/system/%s.wants/%s", u.WantedBy, u.Unit), u.Dir+"/"+u.Unit)
 	}
 	m.Link("/etc/systemd/system/systemd-binfmt.service", "/dev/null")
+	for _, t := range ControlPlaneProbeTargets {
+		m.Text(wire.KindNodeKubeadmPatches+"/"+t+"+strategic.yaml", 0o644, probePatch(t))
+	}
 
 	addAlternatives(m, nodeAlternatives())
 	m.Dir("/var/log", 0o755)

@@ -1,5 +1,7 @@
 package nodeimage
 
+import "fmt"
+
 // importImagesScript loads the component images into containerd's k8s.io
 // namespace once per node (/var is the node's own volume), pinned so the
 // kubelet's image GC never removes them. It runs from a unit wanted by
@@ -96,3 +98,32 @@ metadata:
 data:
   reason: "offline node image: %s"
 `
+
+// ControlPlaneProbeTargets are the kubeadm static pods whose probes
+// probePatch relaxes (kubeadm's patch target = the container's name).
+var ControlPlaneProbeTargets = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+
+// probePatch is a kubeadm strategic-merge patch for one static pod.
+// kubeadm's liveness probe (15 s time-out, 8 failures 10 s apart) and its
+// startup probe (the control-plane wait / 10 s) suit a real machine; under
+// TCG the API server answers /livez slower than that while etcd syncs, the
+// kubelet kills it, and each restart takes minutes (seen on 5.10-revert-C:
+// kube-apiserver in CrashLoopBackOff for 14 min, kube-proxy never Running).
+// A restart loop of the control plane is the emulator's, not the kernel's,
+// so the probes wait up to 20 min (60 s time-out, 20 failures 60 s apart;
+// startup 120 x 10 s). Readiness probes stay kubeadm's: they do not kill.
+func probePatch(container string) string {
+	return fmt.Sprintf(`# rolloutlab: probes for an emulated (TCG) machine; see nodeimage.probePatch.
+spec:
+  containers:
+  - name: %s
+    livenessProbe:
+      timeoutSeconds: 60
+      periodSeconds: 60
+      failureThreshold: 20
+    startupProbe:
+      timeoutSeconds: 60
+      periodSeconds: 10
+      failureThreshold: 120
+`, container)
+}

@@ -253,7 +253,8 @@ func KubectlWait(ctx context.Context, args ...string) (string, error) {
 }
 
 // Diagnostics gathers what explains a failed cell: pods, events, the
-// kubelet's and containerd's journal and kube-proxy's log.
+// control plane's containers and the API server's and etcd's last words,
+// the kubelet's and containerd's journal and kube-proxy's log.
 func Diagnostics(ctx context.Context) []byte {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -268,6 +269,10 @@ func Diagnostics(ctx context.Context) []byte {
 		{"events", kubectlBin, []string{"get", "events", "-A", "--sort-by=.lastTimestamp"}},
 		{"kube-proxy log", kubectlBin, []string{"-n", "kube-system", "logs", "-l", "k8s-app=kube-proxy", "--tail=200"}},
 		{"client log", kubectlBin, []string{"logs", ClientPod, "--tail=50"}},
+		{"control-plane containers", "docker", []string{"exec", nodeName, "crictl", "ps", "-a"}},
+		// why a control-plane container exited: the API server's and etcd's own words
+		{"kube-apiserver + etcd logs", "docker", []string{"exec", nodeName, "sh", "-c",
+			`for c in kube-apiserver etcd; do id=$(crictl ps -a -q --name "^$c\$" | head -n 1); echo "--- $c $id"; [ -n "$id" ] && crictl logs --tail 60 "$id" 2>&1; done`}},
 		{"kubelet + containerd journal", "docker", []string{"exec", nodeName, "journalctl", "-u", "kubelet", "-u", "containerd", "--no-pager", "-n", "300"}},
 		{"dmesg", "dmesg", nil},
 	} {
