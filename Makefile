@@ -15,7 +15,7 @@ BIN := bin/rolloutlab
 # Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
 JUNIT_DIR := $(CURDIR)/out/junit
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check kind-check kind-e2e bench-kind
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check kind-check kind-e2e bench-kind patch-check bisect-check
 
 all: test
 
@@ -110,6 +110,33 @@ kind-e2e: deps $(BIN)
 	@$(BIN) prepare
 	@mkdir -p $(JUNIT_DIR)
 	ROLLOUTLAB_TIER=kind ROLLOUTLAB_RESULTS='$(RESULTS)' flock /tmp/rolloutlab-guest.lock $(GO) test ./e2e -count=1 -timeout 170m -v -ginkgo.v -ginkgo.label-filter=kind -ginkgo.junit-report=$(JUNIT_DIR)/kind.xml
+
+# PATCHES= end to end: undo the catalog's revert of fix C on 5.10-revert-C
+# (rolloutlab reverse-patch), build that kernel, and run ipvs:0 on it. The
+# build must detect fix C again and the cell must come out clean (scenario
+# exit 0); without the patch the same cell shows kubernetes#81775.
+PATCH_CHECK_DIR := $(CURDIR)/out/patch-check
+patch-check: deps $(BIN)
+	@mkdir -p $(PATCH_CHECK_DIR)
+	$(BIN) reverse-patch kernels/patches/linux-5.10/revert-C-ipvs-reuse-weight-zero.patch > $(PATCH_CHECK_DIR)/fix-C.patch
+	flock /tmp/rolloutlab-guest.lock $(BIN) scenario -k 5.10-revert-C --patches $(PATCH_CHECK_DIR)/fix-C.patch --cells ipvs:0 --out $(PATCH_CHECK_DIR)/result
+	@grep -q '"C": true' $(PATCH_CHECK_DIR)/result/result.json || { echo "patch-check: the patched build did not detect fix C"; exit 1; }
+	@echo "patch-check: 5.10-revert-C + fix-C.patch: fix C detected, ipvs:0 clean"
+
+# rolloutlab bisect end to end on a real kernel history: Debian's 5.10
+# source, an unrelated commit, the commit applying the revert of fix A (the
+# culprit), another unrelated one. Each step is a real build (make O=, a
+# cold first build of ~13 min on 2 cores) and a real boot running ipvs:1;
+# the report must name the culprit.
+BISECT_CHECK_DIR := $(CURDIR)/out/bisect-check
+bisect-check: deps $(BIN)
+	@mkdir -p $(BISECT_CHECK_DIR)
+	$(BIN) bisect-fixture --out $(BISECT_CHECK_DIR) > $(BISECT_CHECK_DIR)/fixture.out
+	@cat $(BISECT_CHECK_DIR)/fixture.out
+	flock /tmp/rolloutlab-guest.lock $(BIN) bisect --tree $(BISECT_CHECK_DIR)/tree --good "$$(sed -n 's/.*"good": "\([0-9a-f]*\)".*/\1/p' $(BISECT_CHECK_DIR)/fixture.out)" --bad HEAD --cells ipvs:1 --out $(BISECT_CHECK_DIR)/report
+	@culprit=$$(sed -n 's/.*"culprit": "\([0-9a-f]*\)".*/\1/p' $(BISECT_CHECK_DIR)/fixture.out); \
+	  grep -q "\"first_bad_commit\": \"$$culprit\"" $(BISECT_CHECK_DIR)/report/report.json || { echo "bisect-check: the report does not name $$culprit"; exit 1; }; \
+	  echo "bisect-check: first bad commit $$culprit, as planted"
 
 kernels: $(BIN)
 	@$(BIN) kernels

@@ -154,3 +154,20 @@ func buildInputsHash(b *BuildSpec) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// SourceTarball fetches (through the download cache) the source package of
+// a Debian-source catalog entry and unpacks its tarball into work: a real
+// tree for tools that build one themselves (the bisection check).
+func SourceTarball(ctx context.Context, e *Entry, cacheDir, work string, progress io.Writer) (string, error) {
+	if e.Source != SourceBuild || e.Build == nil || e.Build.Source == nil {
+		return "", fmt.Errorf("kernel %q: not built from a Debian source package", e.Name)
+	}
+	if progress == nil {
+		progress = io.Discard
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(progress, "kernel %s: %s\n", e.Name, fmt.Sprintf(format, args...))
+	}
+	tarball, _, err := debianSourceTarball(ctx, e, newStore(cacheDir, httpClient(), progress), work, logf)
+	return tarball, err
+}

@@ -3,8 +3,11 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -12,6 +15,8 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/harness/bisect"
 	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/harness/kernel"
+	"github.com/rolloutlab/rolloutlab/kernels"
 )
 
 func newBisectCommand(g *globalFlags) *cobra.Command {
@@ -101,4 +106,60 @@ func newBisectStepCommand() *cobra.Command {
 			return withExit(nil, rec.Exit)
 		},
 	}
+}
+
+// newBisectFixtureCommand makes the history make bisect-check bisects: a
+// catalog kernel's Debian source with its revert committed between two
+// unrelated commits, so the culprit is known.
+func newBisectFixtureCommand() *cobra.Command {
+	var dir, name string
+	cmd := &cobra.Command{
+		Use:   "bisect-fixture",
+		Short: "Make a 4-commit kernel git history whose third commit applies a catalog revert (for make bisect-check); prints it as JSON",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cat, err := kernel.Load()
+			if err != nil {
+				return err
+			}
+			e, err := cat.Resolve(name)
+			if err != nil {
+				return usageError(err)
+			}
+			if e.Build == nil || len(e.Build.Patches) != 1 {
+				return usageError(fmt.Errorf("kernel %q: want a catalog control kernel with exactly one revert (e.g. 5.10-revert-A)", name))
+			}
+			patchPath := e.Build.Patches[0]
+			patch, err := fs.ReadFile(kernels.FS, path.Join("patches", patchPath))
+			if err != nil {
+				return err
+			}
+			cacheDir, err := cache.Dir()
+			if err != nil {
+				return err
+			}
+			if dir, err = filepath.Abs(dir); err != nil {
+				return err
+			}
+			work := filepath.Join(dir, "source")
+			tarball, err := kernel.SourceTarball(cmd.Context(), e, cacheDir, work, os.Stderr)
+			if err != nil {
+				return err
+			}
+			f, err := bisect.MakeFixture(cmd.Context(), tarball, dir, path.Base(patchPath), patch, os.Stderr)
+			if err != nil {
+				return err
+			}
+			_ = os.RemoveAll(work) // the tree holds the source now
+			b, err := json.MarshalIndent(f, "", "  ")
+			if err != nil {
+				return err
+			}
+			fmt.Println(string(b))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "out", "out/bisect-check", "fixture directory")
+	cmd.Flags().StringVar(&name, "revert", "5.10-revert-A", "catalog control kernel whose source and revert make the history")
+	return cmd
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rolloutlab/rolloutlab/harness/kbuild"
 	"github.com/rolloutlab/rolloutlab/harness/kernel"
 	"github.com/rolloutlab/rolloutlab/harness/run"
 )
@@ -49,6 +51,28 @@ func newKconfigFragmentCommand() *cobra.Command {
 			}
 			fmt.Print(frag)
 			return nil
+		},
+	}
+}
+
+func newReversePatchCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reverse-patch FILE",
+		Short: "Print the unified diff that undoes FILE (e.g. a catalog revert, to hand back as PATCHES=)",
+		Example: `  rolloutlab reverse-patch kernels/patches/linux-5.10/revert-C-ipvs-reuse-weight-zero.patch > fix-C.patch
+  rolloutlab scenario -k 5.10-revert-C --patches fix-C.patch --cells ipvs:0`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			text, err := os.ReadFile(args[0])
+			if err != nil {
+				return usageError(err)
+			}
+			rev, err := kbuild.ReversePatch(text)
+			if err != nil {
+				return usageError(fmt.Errorf("%s: %w", args[0], err))
+			}
+			_, err = os.Stdout.Write(rev)
+			return err
 		},
 	}
 }

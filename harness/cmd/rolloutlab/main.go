@@ -76,14 +76,14 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.kernel, "kernel", "k", os.Getenv("KERNEL"), "kernel from the catalog (name or version, e.g. 6.1, 5.10.223); default: the catalog's default (env KERNEL)")
+	pf.StringVarP(&g.kernel, "kernel", "k", os.Getenv("KERNEL"), "kernel: a catalog name or version (6.1, 5.10.223), any other Linux version (Ubuntu mainline, e.g. 5.9), or a path to your own build: source tree, O= directory or bzImage; default: the catalog's default (env KERNEL)")
 	pf.StringVar(&g.patches, "patches", os.Getenv("PATCHES"), "patches on top of a kernel built from source, applied after the catalog's: files or directories of *.patch, comma-separated (env PATCHES)")
 	pf.StringVar(&g.accel, "accel", envOr("ACCEL", "auto"), "accelerator: auto (KVM only if a probe guest proves it), kvm, tcg (env ACCEL)")
 	pf.IntVar(&g.cpus, "cpus", 2, "guest vCPUs")
 	pf.IntVar(&g.mem, "memory", 1024, "guest memory in MiB")
 	root.AddCommand(
 		newKernelsCommand(),
-		newCheckKernelCommand(g), newKconfigFragmentCommand(),
+		newCheckKernelCommand(g), newKconfigFragmentCommand(), newReversePatchCommand(),
 		newPrepareCommand(g),
 		newExecCommand(g),
 		newShellCommand(g),
@@ -98,7 +98,7 @@ func newRootCommand() *cobra.Command {
 		newEngineCheckCommand(g),
 		newKindCheckCommand(g),
 		newBuildKindCommand(),
-		newBisectCommand(g), newBisectStepCommand(),
+		newBisectCommand(g), newBisectStepCommand(), newBisectFixtureCommand(),
 	)
 	root.AddCommand(newDoctorCommands()...)
 	return root
