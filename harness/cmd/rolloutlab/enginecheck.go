@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -89,21 +90,9 @@ func newEngineCheckCommand(g *globalFlags) *cobra.Command {
 				o.DryRun = os.Stderr
 			}
 			t0 = time.Now()
-			res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: []string{engineCheckScript}}, o)
-			if res != nil && res.Outcome != nil {
-				step("boot", res.Outcome.BootToHello, fmt.Sprintf("kernel %s, %s, %d MiB, to the agent's hello", res.Facts.KernelRelease, env.Accel, env.MemoryMiB))
-				for _, l := range res.Logs {
-					if d, ok := strings.CutPrefix(l, "engine: dockerd ready after "); ok {
-						dd, _ := time.ParseDuration(d)
-						step("dockerd ready", dd, "containerd + dockerd started, docker info answers")
-					}
-				}
-			}
+			res, err := bootEngineExec(ctx, env, engineCheckScript, o, step, "engine check")
 			if err != nil {
-				return fmt.Errorf("engine check: %w (console: %s)", err, filepath.Join(dir, "console.log"))
-			}
-			if res.Exec == nil {
-				return fmt.Errorf("engine check: no exec result")
+				return err
 			}
 			images, err := reportEngineSteps(res.Exec, step)
 			step("guest total", time.Since(t0), "QEMU start to power-off")
@@ -124,6 +113,29 @@ func newEngineCheckCommand(g *globalFlags) *cobra.Command {
 
 // reportEngineSteps prints the guest's output, turning @step lines into
 // timed steps, and returns the image list after @images.
+// bootEngineExec boots the engine root running script, reports the boot
+// and dockerd steps as the guest timed them, and wants an exec result;
+// what names the check in errors.
+func bootEngineExec(ctx context.Context, env *run.Env, script string, o run.BootOptions, step func(string, time.Duration, string), what string) (*run.Result, error) {
+	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: []string{script}}, o)
+	if res != nil && res.Outcome != nil {
+		step("boot", res.Outcome.BootToHello, fmt.Sprintf("kernel %s, %s, %d MiB, to the agent's hello", res.Facts.KernelRelease, env.Accel, env.MemoryMiB))
+		for _, l := range res.Logs {
+			if d, ok := strings.CutPrefix(l, "engine: dockerd ready after "); ok {
+				dd, _ := time.ParseDuration(d)
+				step("dockerd ready", dd, "containerd + dockerd started, docker info answers")
+			}
+		}
+	}
+	if err != nil {
+		return res, fmt.Errorf("%s: %w (console: %s)", what, err, filepath.Join(o.OutDir, "console.log"))
+	}
+	if res.Exec == nil {
+		return res, fmt.Errorf("%s: no exec result", what)
+	}
+	return res, nil
+}
+
 func reportEngineSteps(r *wire.ExecResult, step func(string, time.Duration, string)) ([]string, error) {
 	var images []string
 	inImages := false

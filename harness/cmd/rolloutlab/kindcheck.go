@@ -80,21 +80,9 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			o := run.BootOptions{OutDir: dir, Timeout: scaled(kindRunBase), Root: root}
 			fmt.Fprintf(os.Stderr, "    guest progress: tail -f %s\n", filepath.Join(dir, "console.log"))
 			t0 = time.Now()
-			res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: []string{script}}, o)
-			if res != nil && res.Outcome != nil {
-				step("boot", res.Outcome.BootToHello, fmt.Sprintf("kernel %s, %s, %d MiB, to the agent's hello", res.Facts.KernelRelease, env.Accel, env.MemoryMiB))
-				for _, l := range res.Logs {
-					if d, ok := strings.CutPrefix(l, "engine: dockerd ready after "); ok {
-						dd, _ := time.ParseDuration(d)
-						step("dockerd ready", dd, "containerd + dockerd started, docker info answers")
-					}
-				}
-			}
+			res, err := bootEngineExec(ctx, env, script, o, step, "kind check")
 			if err != nil {
-				return fmt.Errorf("kind check: %w (console: %s)", err, filepath.Join(dir, "console.log"))
-			}
-			if res.Exec == nil {
-				return fmt.Errorf("kind check: no exec result")
+				return err
 			}
 			parsed := kindcluster.Parse(res.Exec.Stdout)
 			if err := writeKindDiagnostics(dir, res.Exec, parsed); err != nil {
