@@ -57,7 +57,9 @@ func MakeFixture(ctx context.Context, tarball, dir, patchName string, patch []by
 	}
 	gitRun := func(args ...string) error { return runIn(ctx, tree, fixtureEnv, "git", args...) }
 	commit := func(msg string) (string, error) {
-		if err := gitRun("add", "-A"); err != nil {
+		// -f: Debian's linux-source ignores everything at its top level
+		// ("/*" in .gitignore); the whole tree is the history here.
+		if err := gitRun("add", "-A", "-f"); err != nil {
 			return "", err
 		}
 		if err := gitRun("commit", "-q", "--no-verify", "-m", msg); err != nil {

@@ -30,10 +30,13 @@ const (
 	kindSystemdWaitBase  = 2 * time.Minute  // the patched kind's KIND_SYSTEMD_WAIT
 	kindLeaseBase        = 15 * time.Second // leader election lease, the default
 	// kindCellBase is the boot time one kind cell needs beyond a dataplane
-	// cell (cluster creation, image import, rollout, deletion).
-	kindCellBase = 5 * time.Minute
-	// kindBootBase: docker load of the node image, once per boot.
-	kindBootBase = 1 * time.Minute
+	// cell (cluster creation, image import, rollout, deletion). Measured
+	// under TCG (x3): 21-31 min per cell on 5.10-revert-C, so 15 min cut
+	// the second cell of a boot short.
+	kindCellBase = 10 * time.Minute
+	// kindBootBase: docker load of the node image, once per boot (TCG:
+	// 2 m 57 s to 4 m 53 s measured).
+	kindBootBase = 2 * time.Minute
 )
 
 // KindAssets is everything a kind tier boot takes along, built by the host

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -242,14 +243,56 @@ func (c *Cluster) NetNS() string { return fmt.Sprintf("/proc/%d/ns/net", c.NodeP
 // Kubectl runs kubectl against the cluster. An API server under TCG can
 // take over a minute to answer (seen: openapi/v2 for apply's validation),
 // hence the long request time-out and no client-side validation.
+//
+// A request that never reached the API server (kubectl's TLS handshake
+// has a fixed 10 s time-out, which a starved API server misses: seen on
+// 5.10-revert-C, `rollout restart` failed so) is sent again, up to
+// kubectlAttempts times: nothing was changed, so that is safe for a PATCH.
 func Kubectl(ctx context.Context, stdin []byte, args ...string) (string, error) {
-	return command(ctx, nil, stdin, kubectlBin, append([]string{"--request-timeout=3m"}, args...)...)
+	return kubectlRetry(ctx, func() (string, error) {
+		return command(ctx, nil, stdin, kubectlBin, append([]string{"--request-timeout=3m"}, args...)...)
+	})
 }
 
 // KubectlWait runs a kubectl that watches until its own --timeout (rollout
 // status, wait, delete --wait): a request time-out would cut its watch.
 func KubectlWait(ctx context.Context, args ...string) (string, error) {
-	return command(ctx, nil, nil, kubectlBin, args...)
+	return kubectlRetry(ctx, func() (string, error) { return command(ctx, nil, nil, kubectlBin, args...) })
+}
+
+const kubectlAttempts = 5
+
+func kubectlRetry(ctx context.Context, run func() (string, error)) (string, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := run()
+		if err == nil || attempt == kubectlAttempts || !NeverSent(out) {
+			return out, err
+		}
+		if err := mono.Sleep(ctx, time.Duration(attempt)*5*time.Second); err != nil {
+			return out, err
+		}
+	}
+}
+
+// NeverSent reports kubectl's words for a request that failed before the
+// API server could read it: the TCP connect or the TLS handshake failed.
+// An EOF or a time-out after the request was written is not one of them.
+func NeverSent(out string) bool {
+	_, rest, ok := strings.Cut(out, "Unable to connect to the server: ")
+	if !ok {
+		return false
+	}
+	for _, s := range []string{"net/http: TLS handshake timeout", "connect: connection refused", "connect: no route to host"} {
+		if strings.Contains(firstLine(rest), s) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }
 
 // Diagnostics gathers what explains a failed cell: pods, events, the

@@ -363,3 +363,19 @@ func TestPressure(t *testing.T) {
 		t.Error("no PSI before: want no figures")
 	}
 }
+
+func TestNeverSent(t *testing.T) {
+	for out, want := range map[string]bool{
+		"Unable to connect to the server: net/http: TLS handshake timeout\n":                     true,
+		"Unable to connect to the server: dial tcp 172.18.0.2:6443: connect: connection refused": true,
+		// written, then no answer: the server may have acted on it
+		"Unable to connect to the server: EOF":                                                  false,
+		"Unable to connect to the server: net/http: request canceled (Client.Timeout exceeded)": false,
+		"Error from server (Forbidden): pods is forbidden":                                      false,
+		"error: timed out waiting for the condition\nTLS handshake timeout":                     false,
+	} {
+		if got := NeverSent(out); got != want {
+			t.Errorf("NeverSent(%q) = %v, want %v", out, got, want)
+		}
+	}
+}
