@@ -63,7 +63,7 @@ func TestDiagnose(t *testing.T) {
 			m: &Measurement{Cells: []MeasuredCell{{Name: "ipvs-reuse0", ConnReuse: "0", Nodest: "1", Requests: 1000, Verdict: stale},
 				{Name: "ipvs-reuse1", ConnReuse: "1", Nodest: "1", Requests: 1000, Verdict: clean},
 				{Name: "ipvs-reuse0-nodest0", ConnReuse: "0", Nodest: "0", Requests: 1000, Verdict: stale}}},
-			stale: Affected, syn: NotAffected, answer: Affected, remedies: []string{"kernel-fix-c", "conn-reuse-mode-1", "proxy-mode"}, reasonHas: "measured affected"},
+			stale: Affected, syn: NotAffected, answer: Affected, remedies: []string{"kernel-fix-c", "conn-reuse-mode-1", "proxy-mode"}, reasonHas: "the cell showed 81775-stale-backend"},
 		{name: "a probe whose control stayed clean is not used",
 			f: Facts{KernelRelease: "5.10.223", Sysctls: kpSysctls("0", "1"), ProxyMode: scenario.ModeIPVS},
 			m: &Measurement{Cells: []MeasuredCell{{Name: "ipvs-reuse0", ConnReuse: "0", Nodest: "1", Verdict: clean},

@@ -54,7 +54,17 @@ func (w world) predict() outcome {
 		if v.Status != verdict.Clean && v.Status != verdict.Affected {
 			return outcome{w: w, why: "the probe could not measure it: " + strings.Join(v.Reasons, "; ")}
 		}
-		why := fmt.Sprintf("measured %s over %d requests", v.Status, w.measured.Requests)
+		// Name what the cell showed: this reason also backs the other
+		// symptom's answer, where "affected" alone would read as a yes.
+		shown := "clean"
+		if len(v.Symptoms) > 0 {
+			names := make([]string, len(v.Symptoms))
+			for i, sy := range v.Symptoms {
+				names[i] = string(sy)
+			}
+			shown = "showed " + strings.Join(names, ", ")
+		}
+		why := fmt.Sprintf("measured over %d requests, the cell %s", w.measured.Requests, shown)
 		if len(v.Reasons) > 0 {
 			why += ": " + strings.Join(v.Reasons, "; ")
 		}
