@@ -96,6 +96,12 @@ func (c *Catalog) LocalEntry(p string) (*Entry, error) {
 		if err := c.CheckLocalConfig(lk.Config, lk.Src); err != nil {
 			return nil, err
 		}
+		// The fixes are read from the source as it is now; a bzImage
+		// built before the IPVS files last changed (a checkout since the
+		// last make) would be credited with fixes it does not carry.
+		if err := ipvsNotNewer(lk.Src, lk.BzImage); err != nil {
+			return nil, fmt.Errorf("KERNEL=%s: %w", p, err)
+		}
 		fx, err := kbuild.DetectFixes(lk.Src)
 		if err != nil {
 			return nil, fmt.Errorf("KERNEL=%s: %w", p, err)
@@ -305,4 +311,20 @@ func scanKconfig(r io.Reader, syms map[string]bool) error {
 		}
 	}
 	return sc.Err()
+}
+
+// ipvsNotNewer fails when an IPVS source file is newer than the bzImage.
+func ipvsNotNewer(src, bzImage string) error {
+	img, err := os.Stat(bzImage)
+	if err != nil {
+		return err
+	}
+	files, _ := filepath.Glob(filepath.Join(src, "net", "netfilter", "ipvs", "*.c"))
+	files = append(files, filepath.Join(src, "include", "net", "ip_vs.h"))
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && st.ModTime().After(img.ModTime()) {
+			return fmt.Errorf("%s is newer than %s: the bzImage was built from other IPVS code, run make again", f, bzImage)
+		}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/kbuild"
 	"github.com/rolloutlab/rolloutlab/scenario"
@@ -65,12 +66,13 @@ func fakeTree(t *testing.T, cfg *kbuild.Config, release string) string {
 	writeTestFile(t, filepath.Join(dir, "Kconfig"), "source \"net/Kconfig\"\n")
 	writeTestFile(t, filepath.Join(dir, ".config"), cfg.Render())
 	writeTestFile(t, filepath.Join(dir, "include", "config", "kernel.release"), release+"\n")
-	writeTestFile(t, filepath.Join(dir, "arch", "x86", "boot", "bzImage"), string(fakeBzImage(release+" (dev@box) #1")))
 	writeTestFile(t, filepath.Join(dir, "include", "net", "ip_vs.h"),
 		"static inline bool ip_vs_conn_uses_old_conntrack(struct ip_vs_conn *cp, struct sk_buff *skb)\n{\n\treturn ct && nf_ct_is_confirmed(ct);\n}\n")
 	writeTestFile(t, filepath.Join(dir, "net", "netfilter", "ipvs", "ip_vs_core.c"),
 		"static unsigned int\nip_vs_in(struct netns_ipvs *ipvs, unsigned int hooknum)\n{\n\tif (!iph.fragoffs && is_new_conn(skb, &iph) && cp) {\n\t}\n}\n")
 	writeTestFile(t, filepath.Join(dir, "net", "netfilter", "ipvs", "ip_vs_conn.c"), "void expire_nodest_conn_work(void) {}\n")
+	// built after its sources, as make leaves it
+	writeTestFile(t, filepath.Join(dir, "arch", "x86", "boot", "bzImage"), string(fakeBzImage(release+" (dev@box) #1")))
 	return dir
 }
 
@@ -110,6 +112,21 @@ func TestLocalEntryTree(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p.Config); !strings.Contains(string(b), "CONFIG_IP_VS=y") || p.UnameR != "5.10.223-dirty" {
 		t.Errorf("config %d bytes, uname %s", len(b), p.UnameR)
+	}
+
+	// IPVS code changed after the build (a checkout): the bzImage would be
+	// credited with the new code's fixes, so it is refused.
+	core := filepath.Join(dir, "net", "netfilter", "ipvs", "ip_vs_core.c")
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(core, future, future); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LocalEntry(dir); err == nil || !strings.Contains(err.Error(), "ip_vs_core.c is newer") {
+		t.Errorf("IPVS source newer than the bzImage: %v", err)
+	}
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(core, past, past); err != nil {
+		t.Fatal(err)
 	}
 
 	// A stale bzImage (the tree says another release) is refused.
