@@ -23,7 +23,7 @@ import (
 
 // builderVersion names the assembly code; bump it when a change alters
 // the archives' bytes without changing any manifest.
-const builderVersion = "nodeimage-v1"
+const builderVersion = "nodeimage-v2" // v2: setuid, setgid and sticky bits kept
 
 // Options configures Build.
 type Options struct {

@@ -99,7 +99,9 @@ func extractTar(r io.Reader, name, pkg string, t tree) error {
 		if err != nil {
 			return err
 		}
-		perm := fs.FileMode(h.Mode) & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+		// FileInfo maps tar's raw st_mode bits (04000 ...) to Go's; masking
+		// h.Mode itself with fs.ModeSetuid dropped setuid and sticky.
+		perm := h.FileInfo().Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 		switch h.Typeflag {
 		case tar.TypeReg:
 			var buf bytes.Buffer
