@@ -14,7 +14,7 @@ import (
 
 func TestConfig(t *testing.T) {
 	for _, mode := range ProxyModes {
-		c, err := Config(mode, 12*time.Minute, 45*time.Second)
+		c, err := Config(mode, 12*time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,19 +85,20 @@ func TestConfig(t *testing.T) {
 			t.Errorf("patch %+v", p)
 		}
 		for _, a := range []map[string]string{p.ControllerManager.ExtraArgs, p.Scheduler.ExtraArgs} {
-			if a["leader-elect-lease-duration"] != "45s" || a["leader-elect-renew-deadline"] != "30s" {
-				t.Errorf("leader election args %v", a)
+			// one node: no leader election to lose under TCG
+			if len(a) != 1 || a["leader-elect"] != "false" {
+				t.Errorf("controller-manager/scheduler args %v", a)
 			}
 		}
 	}
 }
 
 func TestConfigRejects(t *testing.T) {
-	_, err := Config("userspace", time.Minute, time.Minute)
+	_, err := Config("userspace", time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "ipvs, iptables, nftables") {
 		t.Errorf("bad mode: %v", err)
 	}
-	if _, err := Config("ipvs", 0, time.Minute); err == nil {
+	if _, err := Config("ipvs", 0); err == nil {
 		t.Error("zero wait accepted")
 	}
 }

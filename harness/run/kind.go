@@ -25,10 +25,9 @@ const KindMemoryMiB = 4096
 
 // Waits of the kind tier on KVM; TCG scales them (qemu.TimeoutsFor).
 const (
-	kindControlPlaneBase = 4 * time.Minute  // kubeadm's own default
-	kindWaitBase         = 5 * time.Minute  // kind --wait, and each later wait
-	kindSystemdWaitBase  = 2 * time.Minute  // the patched kind's KIND_SYSTEMD_WAIT
-	kindLeaseBase        = 15 * time.Second // leader election lease, the default
+	kindControlPlaneBase = 4 * time.Minute // kubeadm's own default
+	kindWaitBase         = 5 * time.Minute // kind --wait, and each later wait
+	kindSystemdWaitBase  = 2 * time.Minute // the patched kind's KIND_SYSTEMD_WAIT
 	// kindCellBase is the boot time one kind cell needs beyond a dataplane
 	// cell (cluster creation, image import, rollout, deletion). Measured
 	// under TCG (x3): 21-31 min per cell on 5.10-revert-C, so 15 min cut
@@ -126,7 +125,7 @@ func (env *Env) KindRoot(a *KindAssets, modes []scenario.ProxyMode, dir string) 
 		return nil, err
 	}
 	for _, m := range modes {
-		cfg, err := kindcluster.Config(string(m), env.scaled(kindControlPlaneBase), env.scaled(kindLeaseBase))
+		cfg, err := kindcluster.Config(string(m), env.scaled(kindControlPlaneBase))
 		if err != nil {
 			return nil, err
 		}
