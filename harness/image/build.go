@@ -20,6 +20,7 @@ import (
 	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 	"github.com/rolloutlab/rolloutlab/harness/fetch"
 	"github.com/rolloutlab/rolloutlab/vmimages"
 )
@@ -149,7 +150,7 @@ func readCached(dir string) (meta, error) {
 // base.cpio.gz plus its metadata into dir.
 func assemble(ctx context.Context, opt Options, entries []LockEntry, mirror string, agent []byte, dir string) error {
 	start := time.Now()
-	t, err := unpackAll(ctx, opt.CacheDir, opt.Progress, entries, mirror)
+	t, err := Unpack(ctx, opt.CacheDir, mirror, entries, opt.Progress)
 	if err != nil {
 		return err
 	}
@@ -192,17 +193,18 @@ func assemble(ctx context.Context, opt Options, entries []LockEntry, mirror stri
 	return nil
 }
 
-// unpackAll fetches every pinned .deb (verified) and unpacks them, in lock
-// order, into one tree.
-func unpackAll(ctx context.Context, cacheDir string, progress io.Writer, entries []LockEntry, mirror string) (tree, error) {
+// Unpack fetches every pinned .deb from mirror into cacheDir's download
+// store (size and SHA-256 verified) and unpacks them, in lock order, into
+// one tree.
+func Unpack(ctx context.Context, cacheDir, mirror string, entries []LockEntry, progress io.Writer) (debtree.Tree, error) {
 	store := &fetch.Store{Dir: filepath.Join(cacheDir, "downloads"), Progress: progress}
-	t := tree{}
+	t := debtree.Tree{}
 	for _, e := range entries {
 		file, err := store.Get(ctx, fetch.Item{URLs: []string{mirror + "/" + e.PoolPath}, SHA256: e.SHA256, Size: e.Size})
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s %s: %w", e.Package, e.Version, err)
 		}
-		if err := extractDeb(file, e.Package, t); err != nil {
+		if err := debtree.ExtractDeb(file, e.Package, t); err != nil {
 			return nil, fmt.Errorf("unpack: %w", err)
 		}
 	}

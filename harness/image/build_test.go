@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	kgzip "github.com/klauspost/compress/gzip"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree/debtest"
 )
 
 // fakeMirror serves one .deb holding every file the selection asks for and
@@ -31,7 +33,7 @@ func fakeMirror(t *testing.T) (mirror string, lock []byte, hits *atomic.Int64) {
 		files["."+p] = "data of " + p
 	}
 	files["./usr/bin/ab"] = string(fakeELF("/lib64/ld-linux-x86-64.so.2", "libz.so.1"))
-	deb := makeDeb(t, "xz", files)
+	deb := debtest.Deb(t, "xz", debtest.Files(files)...)
 	sum := sha256.Sum256(deb)
 	hits = &atomic.Int64{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

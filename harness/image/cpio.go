@@ -9,6 +9,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // cpioEntry is one archive member; parents are added by writeCPIO.
@@ -140,7 +142,7 @@ func RequestArchive(files map[string][]byte) ([]byte, error) {
 		if rel == "" || path.Clean(rel) != rel || rel == ".." || strings.HasPrefix(rel, "../") {
 			return nil, fmt.Errorf("request archive: bad path %q (want a clean path like /rolloutlab/request.json)", name)
 		}
-		entries = append(entries, cpioEntry{name: canon(rel), mode: 0o644, data: data})
+		entries = append(entries, cpioEntry{name: debtree.Canon(rel), mode: 0o644, data: data})
 	}
 	var b bytes.Buffer
 	if err := writeCPIO(&b, entries); err != nil {

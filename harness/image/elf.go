@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // libDirs is where the guest's dynamic loader looks when there is no
@@ -65,15 +67,15 @@ func readELFDeps(p string, data []byte) (elfDeps, error) {
 // with the symlinks leading to it; closeELF then adds, transitively, the
 // loader and every NEEDED library of every ELF picked.
 type selection struct {
-	t      tree
+	t      debtree.Tree
 	picked map[string]bool
 	queue  []string // ELF files whose dependencies are not resolved yet
 }
 
-func newSelection(t tree) *selection { return &selection{t: t, picked: map[string]bool{}} }
+func newSelection(t debtree.Tree) *selection { return &selection{t: t, picked: map[string]bool{}} }
 
 func (s *selection) pick(p string) error {
-	real, n, links, err := s.t.resolve(p)
+	real, n, links, err := s.t.Resolve(p)
 	if err != nil {
 		return fmt.Errorf("pick %s: %w", p, err)
 	}
@@ -87,7 +89,7 @@ func (s *selection) pick(p string) error {
 		return nil
 	}
 	s.picked[real] = true
-	if n.mode.IsRegular() && isELF(n.data) {
+	if n.Mode.IsRegular() && isELF(n.Data) {
 		s.queue = append(s.queue, real)
 	}
 	return nil
@@ -99,7 +101,7 @@ func (s *selection) closeELF() error {
 	for len(s.queue) > 0 {
 		p := s.queue[0]
 		s.queue = s.queue[1:]
-		d, err := readELFDeps(p, s.t[p].data)
+		d, err := readELFDeps(p, s.t[p].Data)
 		if err != nil {
 			return err
 		}
@@ -124,7 +126,7 @@ func (s *selection) pickLib(from, soname string, runpath []string) error {
 	dirs := append(append([]string(nil), runpath...), libDirs...)
 	for _, dir := range dirs {
 		cand := path.Join(dir, soname)
-		if _, n, _, err := s.t.resolve(cand); err == nil && n != nil {
+		if _, n, _, err := s.t.Resolve(cand); err == nil && n != nil {
 			return s.pick(cand)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // fakeELF returns a minimal x86-64 ELF with an optional PT_INTERP and a
@@ -75,12 +77,14 @@ func fakeELF(interp string, needed ...string) []byte {
 	return b.Bytes()
 }
 
-func file(data []byte) *node   { return &node{mode: 0o755, data: data, pkg: "p"} }
-func link(target string) *node { return &node{mode: fs.ModeSymlink | 0o777, target: target, pkg: "p"} }
+func file(data []byte) *debtree.Node { return &debtree.Node{Mode: 0o755, Data: data, Pkg: "p"} }
+func link(target string) *debtree.Node {
+	return &debtree.Node{Mode: fs.ModeSymlink | 0o777, Target: target, Pkg: "p"}
+}
 
-func fakeTree() tree {
+func fakeTree() debtree.Tree {
 	const lib = "usr/lib/x86_64-linux-gnu/"
-	return tree{
+	return debtree.Tree{
 		"usr/bin/tool":                   file(fakeELF("/lib64/ld-linux-x86-64.so.2", "liba.so.1")),
 		"usr/sbin/tool":                  link("/bin/tool"),
 		"usr/lib64/ld-linux-x86-64.so.2": link("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
@@ -139,8 +143,8 @@ func TestELFClosureMissingLibrary(t *testing.T) {
 }
 
 func TestResolveLoop(t *testing.T) {
-	tr := tree{"usr/bin/a": link("b"), "usr/bin/b": link("a")}
-	if _, _, _, err := tr.resolve("/bin/a"); err == nil {
+	tr := debtree.Tree{"usr/bin/a": link("b"), "usr/bin/b": link("a")}
+	if _, _, _, err := tr.Resolve("/bin/a"); err == nil {
 		t.Fatal("symlink loop not detected")
 	}
 }

@@ -120,7 +120,7 @@ func readEngineMeta(dir string) (engineMeta, error) {
 // what the maintainer scripts would have done, and makes the ext4 image.
 func assembleEngine(ctx context.Context, cacheDir string, progress io.Writer, entries []LockEntry, mirror, tool, dir string) error {
 	start := time.Now()
-	t, err := unpackAll(ctx, cacheDir, progress, entries, mirror)
+	t, err := Unpack(ctx, cacheDir, mirror, entries, progress)
 	if err != nil {
 		return err
 	}

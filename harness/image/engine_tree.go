@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // What dpkg's maintainer scripts would have done that the engine needs;
@@ -40,38 +42,38 @@ var engineDirs = map[string]fs.FileMode{
 
 // engineFixups edits t in place: merged-/usr links, empty mount points,
 // alternatives, account files, and what nothing ships (nsswitch, hosts).
-func engineFixups(t tree) error {
+func engineFixups(t debtree.Tree) error {
 	for name, m := range generatedDirs {
 		if _, ok := t[name]; !ok {
-			t.add(name, &node{mode: fs.ModeDir | m})
+			t.Add(name, &debtree.Node{Mode: fs.ModeDir | m})
 		}
 	}
 	for name, m := range engineDirs {
-		t.add(name, &node{mode: fs.ModeDir | m})
+		t.Add(name, &debtree.Node{Mode: fs.ModeDir | m})
 	}
 	for name, tgt := range generatedLinks {
-		t[name] = &node{mode: fs.ModeSymlink | 0o777, target: tgt}
+		t[name] = &debtree.Node{Mode: fs.ModeSymlink | 0o777, Target: tgt}
 	}
 	for name, tgt := range engineAlternatives {
 		if _, ok := t[filepath.Join(filepath.Dir(name), tgt)]; !ok {
 			return fmt.Errorf("alternative %s -> %s: target not packaged", name, tgt)
 		}
-		t[name] = &node{mode: fs.ModeSymlink | 0o777, target: tgt}
+		t[name] = &debtree.Node{Mode: fs.ModeSymlink | 0o777, Target: tgt}
 	}
 	for name, body := range generatedFiles {
 		src := engineCopies[name]
 		if len(src) > 0 {
 			if n, ok := t[src[0]]; ok {
-				t[name] = &node{mode: 0o644, data: n.data}
+				t[name] = &debtree.Node{Mode: 0o644, Data: n.Data}
 				continue
 			}
 		}
 		if _, ok := t[name]; !ok {
-			t[name] = &node{mode: 0o644, data: []byte(body)}
+			t[name] = &debtree.Node{Mode: 0o644, Data: []byte(body)}
 		}
 	}
 	for _, need := range []string{"usr/sbin/dockerd", "usr/bin/containerd", "usr/sbin/runc", "usr/bin/docker-init", "usr/bin/sh"} {
-		if _, _, _, err := t.resolve(need); err != nil {
+		if _, _, _, err := t.Resolve(need); err != nil {
 			return fmt.Errorf("engine root lacks %s: %w", need, err)
 		}
 	}
@@ -81,7 +83,7 @@ func engineFixups(t tree) error {
 // writeTree writes t under dir and returns the number of entries and the
 // bytes of regular files. Directory modes are set last so a read-only
 // directory can still be filled.
-func writeTree(t tree, dir string) (int, int64, error) {
+func writeTree(t debtree.Tree, dir string) (int, int64, error) {
 	keys := make([]string, 0, len(t))
 	for k := range t {
 		keys = append(keys, k)
@@ -97,32 +99,32 @@ func writeTree(t tree, dir string) (int, int64, error) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return 0, 0, err
 		}
-		switch n.mode.Type() {
+		switch n.Mode.Type() {
 		case fs.ModeDir:
 			if err := os.MkdirAll(p, 0o755); err != nil {
 				return 0, 0, err
 			}
 			dirs = append(dirs, k)
 		case fs.ModeSymlink:
-			if err := os.Symlink(n.target, p); err != nil {
+			if err := os.Symlink(n.Target, p); err != nil {
 				return 0, 0, err
 			}
 		case 0:
-			if err := os.WriteFile(p, n.data, 0o600); err != nil {
+			if err := os.WriteFile(p, n.Data, 0o600); err != nil {
 				return 0, 0, err
 			}
 			// Chmod, not WriteFile's perm: the umask would drop bits and
 			// setuid needs an explicit chmod anyway.
-			if err := os.Chmod(p, n.mode.Perm()|n.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+			if err := os.Chmod(p, n.Mode.Perm()|n.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
 				return 0, 0, err
 			}
-			total += int64(len(n.data))
+			total += int64(len(n.Data))
 		default:
 			// Device nodes come from devtmpfs at run time.
 		}
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
-		m := t[dirs[i]].mode
+		m := t[dirs[i]].Mode
 		if err := os.Chmod(filepath.Join(dir, dirs[i]), m.Perm()|m&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
 			return 0, 0, err
 		}

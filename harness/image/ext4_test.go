@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 func TestMkfsArgs(t *testing.T) {
@@ -40,24 +42,24 @@ func TestEngineImageSize(t *testing.T) {
 }
 
 func TestEngineFixups(t *testing.T) {
-	tr := tree{}
+	tr := debtree.Tree{}
 	for _, p := range []string{"usr/sbin/dockerd", "usr/bin/containerd", "usr/sbin/runc", "usr/bin/tini-static", "usr/sbin/xtables-nft-multi", "usr/bin/gawk", "usr/bin/dash"} {
-		tr.add(p, &node{mode: 0o755, data: []byte("x")})
+		tr.Add(p, &debtree.Node{Mode: 0o755, Data: []byte("x")})
 	}
-	tr.add("usr/bin/docker-init", &node{mode: fs.ModeSymlink | 0o777, target: "tini-static"})
-	tr.add("usr/bin/sh", &node{mode: fs.ModeSymlink | 0o777, target: "dash"})
+	tr.Add("usr/bin/docker-init", &debtree.Node{Mode: fs.ModeSymlink | 0o777, Target: "tini-static"})
+	tr.Add("usr/bin/sh", &debtree.Node{Mode: fs.ModeSymlink | 0o777, Target: "dash"})
 	if err := engineFixups(tr); err != nil {
 		t.Fatal(err)
 	}
-	if n := tr["usr/sbin/iptables"]; n == nil || n.target != "xtables-nft-multi" {
+	if n := tr["usr/sbin/iptables"]; n == nil || n.Target != "xtables-nft-multi" {
 		t.Errorf("iptables alternative: %+v", n)
 	}
 	for _, d := range []string{"var/lib/docker", "proc", "sys", "dev", "run", "tmp", "seed", "usr/lib/modules"} {
-		if n := tr[d]; n == nil || !n.mode.IsDir() {
+		if n := tr[d]; n == nil || !n.Mode.IsDir() {
 			t.Errorf("%s missing or not a directory", d)
 		}
 	}
-	if tr["bin"].target != "usr/bin" || !strings.Contains(string(tr["etc/passwd"].data), "root:x:0:0") {
+	if tr["bin"].Target != "usr/bin" || !strings.Contains(string(tr["etc/passwd"].Data), "root:x:0:0") {
 		t.Error("merged /usr or passwd missing")
 	}
 	delete(tr, "usr/sbin/dockerd")
@@ -74,9 +76,9 @@ func TestBuildExt4(t *testing.T) {
 		t.Skip("no mkfs.ext4")
 	}
 	dir := t.TempDir()
-	tr := tree{}
-	tr.add("usr/bin/prog", &node{mode: fs.ModeSetuid | 0o755, data: []byte("#!/bin/sh\n")})
-	tr.add("usr/bin/link", &node{mode: fs.ModeSymlink | 0o777, target: "prog"})
+	tr := debtree.Tree{}
+	tr.Add("usr/bin/prog", &debtree.Node{Mode: fs.ModeSetuid | 0o755, Data: []byte("#!/bin/sh\n")})
+	tr.Add("usr/bin/link", &debtree.Node{Mode: fs.ModeSymlink | 0o777, Target: "prog"})
 	n, size, err := writeTree(tr, filepath.Join(dir, "root"))
 	if err != nil || n != 2 || size != 10 {
 		t.Fatal(n, size, err)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // FilesArchive returns a gzip-compressed newc cpio holding host files under
@@ -36,7 +38,7 @@ func FilesArchive(files map[string]string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("files archive: %w", err)
 		}
-		entries = append(entries, cpioEntry{name: canon(rel), mode: st.Mode().Perm(), data: data})
+		entries = append(entries, cpioEntry{name: debtree.Canon(rel), mode: st.Mode().Perm(), data: data})
 	}
 	var b bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&b, gzip.BestSpeed) // the guest unpacks it, maybe under TCG

@@ -18,6 +18,7 @@ import (
 	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // realImage builds the real image from the embedded lock, skipping when the
@@ -70,13 +71,13 @@ func TestBuildReal(t *testing.T) {
 	t.Logf("%s: %d bytes gz, %d entries", img.Path, img.Size, len(got))
 
 	// An independent view of the archive: resolve paths through its own symlinks.
-	tr := tree{}
+	tr := debtree.Tree{}
 	for name, e := range got {
 		switch {
 		case e.mode&0o170000 == 0o120000:
 			tr[name] = link(e.body)
 		case e.mode&0o170000 == 0o040000:
-			tr[name] = &node{mode: os.ModeDir | 0o755}
+			tr[name] = &debtree.Node{Mode: os.ModeDir | 0o755}
 		default:
 			tr[name] = file([]byte(e.body))
 		}
@@ -85,18 +86,18 @@ func TestBuildReal(t *testing.T) {
 		"/usr/sbin/ip6tables-restore", "/usr/sbin/iptables-legacy-save", "/usr/sbin/ipset", "/usr/sbin/conntrack", "/usr/bin/ab",
 		"/lib64/ld-linux-x86-64.so.2", "/sbin/modprobe", "/usr/bin/nsenter", "/etc/protocols", "/etc/services",
 		"/usr/lib/x86_64-linux-gnu/xtables/libxt_MASQUERADE.so", "/var/run/netns"} {
-		if _, n, _, err := tr.resolve(p); err != nil || n == nil {
+		if _, n, _, err := tr.Resolve(p); err != nil || n == nil {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
 	// Every ELF's interpreter and NEEDED libraries are in the archive.
 	elves := 0
 	for name, n := range tr {
-		if !n.mode.IsRegular() || !isELF(n.data) {
+		if !n.Mode.IsRegular() || !isELF(n.Data) {
 			continue
 		}
 		elves++
-		ef, err := elf.NewFile(bytes.NewReader(n.data))
+		ef, err := elf.NewFile(bytes.NewReader(n.Data))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -104,7 +105,7 @@ func TestBuildReal(t *testing.T) {
 		for _, lib := range libs {
 			found := false
 			for _, dir := range libDirs {
-				if _, n, _, err := tr.resolve(path.Join(dir, lib)); err == nil && n != nil {
+				if _, n, _, err := tr.Resolve(path.Join(dir, lib)); err == nil && n != nil {
 					found = true
 				}
 			}
@@ -112,8 +113,8 @@ func TestBuildReal(t *testing.T) {
 				t.Errorf("%s needs %s: not in the image", name, lib)
 			}
 		}
-		if d, _ := readELFDeps(name, n.data); d.interp != "" {
-			if _, n, _, err := tr.resolve(d.interp); err != nil || n == nil {
+		if d, _ := readELFDeps(name, n.Data); d.interp != "" {
+			if _, n, _, err := tr.Resolve(d.interp); err != nil || n == nil {
 				t.Errorf("%s: interpreter %s missing", name, d.interp)
 			}
 		}

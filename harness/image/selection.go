@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // selectionVersion names the file-selection rules in this file. It is part of
@@ -100,7 +102,7 @@ var generatedLinks = map[string]string{
 
 // selectFiles picks the tools and their closure from t and returns the image
 // entries (agent as /init when non-nil) and the packages that supplied files.
-func selectFiles(t tree, agent []byte) ([]cpioEntry, []string, error) {
+func selectFiles(t debtree.Tree, agent []byte) ([]cpioEntry, []string, error) {
 	s := newSelection(t)
 	for _, p := range toolPaths {
 		if err := s.pick(p); err != nil {
@@ -113,10 +115,10 @@ func selectFiles(t tree, agent []byte) ([]cpioEntry, []string, error) {
 	}
 	slices.Sort(keys)
 	for _, g := range toolGlobs {
-		pat := canon(g)
+		pat := debtree.Canon(g)
 		n := 0
 		for _, k := range keys {
-			if ok, _ := path.Match(pat, k); ok && t[k].mode.Type()&fs.ModeDir == 0 {
+			if ok, _ := path.Match(pat, k); ok && t[k].Mode.Type()&fs.ModeDir == 0 {
 				if err := s.pick(k); err != nil {
 					return nil, nil, err
 				}
@@ -128,10 +130,10 @@ func selectFiles(t tree, agent []byte) ([]cpioEntry, []string, error) {
 		}
 	}
 	for _, k := range keys {
-		if t[k].mode.Type() != fs.ModeSymlink || !hasAnyPrefix(k, linkDirs) {
+		if t[k].Mode.Type() != fs.ModeSymlink || !hasAnyPrefix(k, linkDirs) {
 			continue
 		}
-		if real, n, _, err := t.resolve(k); err == nil && n != nil && s.picked[real] {
+		if real, n, _, err := t.Resolve(k); err == nil && n != nil && s.picked[real] {
 			s.picked[k] = true
 		}
 	}
@@ -146,8 +148,8 @@ func selectFiles(t tree, agent []byte) ([]cpioEntry, []string, error) {
 			continue
 		}
 		n := t[k]
-		pkgs[n.pkg] = true
-		out = append(out, cpioEntry{name: k, mode: n.mode, data: n.data, target: n.target})
+		pkgs[n.Pkg] = true
+		out = append(out, cpioEntry{name: k, mode: n.Mode, data: n.Data, target: n.Target})
 	}
 	gen := func(e cpioEntry) {
 		if !s.picked[e.name] {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/cache"
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 	"github.com/rolloutlab/rolloutlab/harness/image"
 	"github.com/rolloutlab/rolloutlab/vmimages"
 )
@@ -71,7 +72,7 @@ type builder struct {
 	lock    []byte
 	entries []image.LockEntry
 	hashes  map[string]string // input name -> sha256
-	tree    tree
+	tree    debtree.Tree
 	res     *Result
 	log     func(string, ...any)
 }
@@ -221,13 +222,13 @@ func (b *builder) node(ctx context.Context, m *Manifest) (*Built, error) {
 
 // nodeLayer is the node's root: every packaged file except the removed
 // ones, the derived account and CA files, then the manifest on top.
-func (b *builder) nodeLayer(m *Manifest, t tree, archives map[string]string, kindDir string) (layerSet, error) {
+func (b *builder) nodeLayer(m *Manifest, t debtree.Tree, archives map[string]string, kindDir string) (layerSet, error) {
 	s := layerSet{}
 	for k, n := range t {
 		if removed(m.Remove, k) {
 			continue
 		}
-		s.put(layerEntry{path: k, mode: n.mode, data: n.data, target: n.target})
+		s.put(layerEntry{path: k, mode: n.Mode, data: n.Data, target: n.Target})
 	}
 	passwd, group, err := deriveAccounts(t)
 	if err != nil {
@@ -245,7 +246,7 @@ func (b *builder) nodeLayer(m *Manifest, t tree, archives map[string]string, kin
 
 func removed(globs []string, p string) bool {
 	for _, g := range globs {
-		if ok, _ := path.Match(canon(g), p); ok {
+		if ok, _ := path.Match(debtree.Canon(g), p); ok {
 			return true
 		}
 	}
@@ -253,7 +254,7 @@ func removed(globs []string, p string) bool {
 }
 
 // materialize turns manifest entries into layer entries over base.
-func (b *builder) materialize(m *Manifest, t tree, base layerSet, kindDir string, archives ...map[string]string) (layerSet, error) {
+func (b *builder) materialize(m *Manifest, t debtree.Tree, base layerSet, kindDir string, archives ...map[string]string) (layerSet, error) {
 	s := base
 	if s == nil {
 		s = layerSet{}
@@ -299,12 +300,12 @@ func (b *builder) materialize(m *Manifest, t tree, base layerSet, kindDir string
 }
 
 // packages unpacks the lock's packages once per Build.
-func (b *builder) packages(ctx context.Context) (tree, error) {
+func (b *builder) packages(ctx context.Context) (debtree.Tree, error) {
 	if b.tree != nil {
 		return b.tree, nil
 	}
 	t := &stepTimer{log: b.log, start: time.Now()}
-	tr, err := unpackPackages(ctx, b.opt.CacheDir, b.opt.Mirror, b.entries, b.opt.Progress)
+	tr, err := image.Unpack(ctx, b.opt.CacheDir, b.opt.Mirror, b.entries, b.opt.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +313,15 @@ func (b *builder) packages(ctx context.Context) (tree, error) {
 	b.res.PackageBytes = treeSize(tr)
 	t.done("unpacked %d packages, %.1f MB installed", len(b.entries), float64(b.res.PackageBytes)/1e6)
 	return tr, nil
+}
+
+// treeSize is the bytes of regular files in t (the installed size).
+func treeSize(t debtree.Tree) int64 {
+	var n int64
+	for _, f := range t {
+		n += int64(len(f.Data))
+	}
+	return n
 }
 
 // meta is stored beside each archive.

@@ -9,6 +9,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // libDirs are where the loader looks without an ld.so.cache (component
@@ -65,7 +67,7 @@ func readELFDeps(name string, data []byte) (elfDeps, bool, error) {
 // from t) the loader and each NEEDED library, with the symlinks on the way,
 // as the image's loader would resolve them. It fails naming the binary and
 // the library that would not load.
-func addELFClosure(m *Manifest, t tree, inputs map[string]string) error {
+func addELFClosure(m *Manifest, t debtree.Tree, inputs map[string]string) error {
 	keys := make([]string, 0, len(t))
 	for k := range t {
 		keys = append(keys, k)
@@ -74,8 +76,8 @@ func addELFClosure(m *Manifest, t tree, inputs map[string]string) error {
 	for _, g := range m.PackageGlobs {
 		n := 0
 		for _, k := range keys {
-			if ok, _ := path.Match(canon(g), k); ok && t[k].mode.IsRegular() {
-				m.File("/"+k, t[k].mode.Perm(), Source{Package: "/" + k})
+			if ok, _ := path.Match(debtree.Canon(g), k); ok && t[k].Mode.IsRegular() {
+				m.File("/"+k, t[k].Mode.Perm(), Source{Package: "/" + k})
 				n++
 			}
 		}
@@ -131,7 +133,7 @@ func addELFClosure(m *Manifest, t tree, inputs map[string]string) error {
 	return nil
 }
 
-func findLib(t tree, from, soname string, runpath []string) (string, error) {
+func findLib(t debtree.Tree, from, soname string, runpath []string) (string, error) {
 	if strings.Contains(soname, "/") {
 		return soname, nil
 	}
@@ -139,7 +141,7 @@ func findLib(t tree, from, soname string, runpath []string) (string, error) {
 	for _, dir := range dirs {
 		dir = strings.ReplaceAll(strings.ReplaceAll(dir, "${ORIGIN}", path.Dir(from)), "$ORIGIN", path.Dir(from))
 		cand := path.Join(dir, soname)
-		if _, n, _, err := t.resolve(cand); err == nil && n != nil {
+		if _, n, _, err := t.Resolve(cand); err == nil && n != nil {
 			return cand, nil
 		}
 	}
@@ -148,25 +150,25 @@ func findLib(t tree, from, soname string, runpath []string) (string, error) {
 
 // pickPackaged adds a packaged path to m, with the symlinks leading to it,
 // and returns the path of the file itself.
-func pickPackaged(m *Manifest, t tree, p string) (string, error) {
-	real, n, links, err := t.resolve(p)
+func pickPackaged(m *Manifest, t debtree.Tree, p string) (string, error) {
+	real, n, links, err := t.Resolve(p)
 	if err != nil {
 		return "", err
 	}
-	if n == nil || !n.mode.IsRegular() {
+	if n == nil || !n.Mode.IsRegular() {
 		return "", fmt.Errorf("%s: not a regular file in the packages", p)
 	}
 	for _, l := range links {
-		m.Link("/"+l, t[l].target)
+		m.Link("/"+l, t[l].Target)
 	}
 	if _, ok := m.Get("/" + real); !ok {
-		m.File("/"+real, n.mode.Perm(), Source{Package: "/" + real})
+		m.File("/"+real, n.Mode.Perm(), Source{Package: "/" + real})
 	}
 	return "/" + real, nil
 }
 
 // entryBytes reads a file entry's content.
-func entryBytes(e Entry, t tree, inputs map[string]string) ([]byte, error) {
+func entryBytes(e Entry, t debtree.Tree, inputs map[string]string) ([]byte, error) {
 	switch {
 	case e.Source.Input != "":
 		p, ok := inputs[e.Source.Input]
@@ -175,14 +177,14 @@ func entryBytes(e Entry, t tree, inputs map[string]string) ([]byte, error) {
 		}
 		return os.ReadFile(p)
 	case e.Source.Package != "":
-		_, n, _, err := t.resolve(e.Source.Package)
+		_, n, _, err := t.Resolve(e.Source.Package)
 		if err != nil {
 			return nil, err
 		}
-		if n == nil || n.mode.Type()&fs.ModeType != 0 {
+		if n == nil || n.Mode.Type()&fs.ModeType != 0 {
 			return nil, fmt.Errorf("%s: %s is not a packaged file", e.Path, e.Source.Package)
 		}
-		return n.data, nil
+		return n.Data, nil
 	}
 	return e.Source.Inline, nil
 }

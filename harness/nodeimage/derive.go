@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // The derive steps do, from the unpacked packages, the first-boot work of
@@ -17,14 +19,14 @@ import (
 // update-ca-certificates (the CA bundle).
 
 // deriveAccounts returns /etc/passwd and /etc/group.
-func deriveAccounts(t tree) (passwd, group []byte, err error) {
+func deriveAccounts(t debtree.Tree) (passwd, group []byte, err error) {
 	pw, ok1 := t["usr/share/base-passwd/passwd.master"]
 	gr, ok2 := t["usr/share/base-passwd/group.master"]
 	if !ok1 || !ok2 {
 		return nil, nil, fmt.Errorf("base-passwd's passwd.master/group.master missing from the packages")
 	}
-	users := parseColonFile(pw.data)
-	groups := parseColonFile(gr.data)
+	users := parseColonFile(pw.Data)
+	groups := parseColonFile(gr.Data)
 	var confs []string
 	for k := range t {
 		if path.Dir(k) == "usr/lib/sysusers.d" && strings.HasSuffix(k, ".conf") {
@@ -34,7 +36,7 @@ func deriveAccounts(t tree) (passwd, group []byte, err error) {
 	slices.Sort(confs)
 	alloc := newIDAllocator(users, groups)
 	for _, c := range confs {
-		sc := bufio.NewScanner(bytes.NewReader(t[c].data))
+		sc := bufio.NewScanner(bytes.NewReader(t[c].Data))
 		for sc.Scan() {
 			f := splitSysusers(sc.Text())
 			if len(f) < 2 {
@@ -169,10 +171,10 @@ func has(rows [][]string, name string) bool { return lookup(rows, name) != nil }
 
 // deriveCABundle concatenates the packaged certificates as
 // update-ca-certificates does for the default (all enabled) selection.
-func deriveCABundle(t tree) ([]byte, error) {
+func deriveCABundle(t debtree.Tree) ([]byte, error) {
 	var certs []string
 	for k, n := range t {
-		if strings.HasPrefix(k, "usr/share/ca-certificates/") && strings.HasSuffix(k, ".crt") && n.mode.IsRegular() {
+		if strings.HasPrefix(k, "usr/share/ca-certificates/") && strings.HasSuffix(k, ".crt") && n.Mode.IsRegular() {
 			certs = append(certs, k)
 		}
 	}
@@ -182,7 +184,7 @@ func deriveCABundle(t tree) ([]byte, error) {
 	slices.Sort(certs)
 	var b bytes.Buffer
 	for _, c := range certs {
-		d := t[c].data
+		d := t[c].Data
 		b.Write(d)
 		if len(d) > 0 && d[len(d)-1] != '\n' {
 			b.WriteByte('\n')

@@ -3,13 +3,15 @@ package nodeimage
 import (
 	"strings"
 	"testing"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 func TestDeriveAccounts(t *testing.T) {
-	tr := tree{}
-	tr.add("usr/share/base-passwd/passwd.master", &fileNode{mode: 0o644, data: []byte("root:*:0:0:root:/root:/bin/bash\n")})
-	tr.add("usr/share/base-passwd/group.master", &fileNode{mode: 0o644, data: []byte("root:*:0:\n")})
-	tr.add("usr/lib/sysusers.d/basic.conf", &fileNode{mode: 0o644, data: []byte("# c\ng systemd-journal - -\nu systemd-network - \"systemd Network Management\" /\ng tty 5 -\n")})
+	tr := debtree.Tree{}
+	tr.Add("usr/share/base-passwd/passwd.master", &debtree.Node{Mode: 0o644, Data: []byte("root:*:0:0:root:/root:/bin/bash\n")})
+	tr.Add("usr/share/base-passwd/group.master", &debtree.Node{Mode: 0o644, Data: []byte("root:*:0:\n")})
+	tr.Add("usr/lib/sysusers.d/basic.conf", &debtree.Node{Mode: 0o644, Data: []byte("# c\ng systemd-journal - -\nu systemd-network - \"systemd Network Management\" /\ng tty 5 -\n")})
 	pw, gr, err := deriveAccounts(tr)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rolloutlab/rolloutlab/harness/debtree"
 )
 
 // layerTime is every entry's mtime: the same inputs give the same bytes.
@@ -29,7 +31,7 @@ type layerEntry struct {
 // overrides the packages).
 type layerSet map[string]layerEntry
 
-func (s layerSet) put(e layerEntry) { e.path = canon(e.path); s[e.path] = e }
+func (s layerSet) put(e layerEntry) { e.path = debtree.Canon(e.path); s[e.path] = e }
 
 // mergedUsrLinks are the root symlinks of a merged-/usr system.
 var mergedUsrLinks = map[string]string{"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}

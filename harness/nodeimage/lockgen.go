@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolloutlab/rolloutlab/harness/debindex"
 	"github.com/rolloutlab/rolloutlab/harness/image"
 )
 
@@ -48,20 +49,16 @@ type LockRequest struct {
 }
 
 // GenerateLock resolves the Depends closure of NodeRoots and ComponentRoots
-// from the suite's Packages index and returns the lock file's content.
+// from the suite's Packages index and returns the lock file's content. Of
+// alternatives one already chosen wins (one awk, not two), and
+// avoidAlternatives are passed over.
 // Whole packages are pinned: the node unpacks every one of them.
 func GenerateLock(ctx context.Context, req LockRequest) ([]byte, error) {
 	if req.Mirror == "" {
 		req.Mirror = image.Mirror()
 	}
-	url := fmt.Sprintf("%s/dists/%s/main/binary-amd64/Packages.xz", strings.TrimRight(req.Mirror, "/"), Suite)
-	logf(req.Progress, "lock: reading %s\n", url)
-	idx, err := fetchIndex(ctx, url)
-	if err != nil {
-		return nil, err
-	}
 	roots := append(append([]string(nil), NodeRoots...), ComponentRoots...)
-	closure, err := resolveDepends(idx, roots, avoidAlternatives)
+	url, closure, err := image.ResolveLock(ctx, req.Mirror, Suite, roots, debindex.PreferChosen(avoidAlternatives...), req.Progress)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package nodeimage
+package debtree
 
 import (
 	"archive/tar"
@@ -17,10 +17,10 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-// extractDeb unpacks the data member of the .deb at file into t, in pure Go
-// (ar + tar + xz/zstd/gzip): no dpkg on the host, no maintainer scripts
-// (their work is done by the manifest and the derive steps).
-func extractDeb(file, pkg string, t tree) error {
+// ExtractDeb unpacks the data member of the .deb at file into t, in pure Go
+// (ar + tar + xz/zstd/gzip): no dpkg on the host and no maintainer scripts
+// (each image's builder does what they would). What t already holds wins.
+func ExtractDeb(file, pkg string, t Tree) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -36,7 +36,8 @@ func extractDeb(file, pkg string, t tree) error {
 	return nil
 }
 
-// debDataMember walks the ar archive to the data.tar* member.
+// debDataMember walks the ar archive and returns a reader positioned at the
+// data.tar* member, and the member's name.
 func debDataMember(r io.Reader) (io.Reader, string, error) {
 	magic := make([]byte, 8)
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != "!<arch>\n" {
@@ -55,12 +56,14 @@ func debDataMember(r io.Reader) (io.Reader, string, error) {
 		if strings.HasPrefix(name, "data.tar") {
 			return io.LimitReader(r, size), name, nil
 		}
+		// Members are padded to an even length.
 		if _, err := io.CopyN(io.Discard, r, size+size%2); err != nil {
 			return nil, "", fmt.Errorf("skip ar member %s: %w", name, err)
 		}
 	}
 }
 
+// decompressor picks the reader for the data member by its name.
 func decompressor(r io.Reader, name string) (io.Reader, func(), error) {
 	switch {
 	case strings.HasSuffix(name, ".xz"):
@@ -84,7 +87,7 @@ func decompressor(r io.Reader, name string) (io.Reader, func(), error) {
 	return nil, nil, fmt.Errorf("unsupported data member compression %q", name)
 }
 
-func extractTar(r io.Reader, name, pkg string, t tree) error {
+func extractTar(r io.Reader, name, pkg string, t Tree) error {
 	dr, done, err := decompressor(r, name)
 	if err != nil {
 		return err
@@ -99,8 +102,9 @@ func extractTar(r io.Reader, name, pkg string, t tree) error {
 		if err != nil {
 			return err
 		}
+		p := Canon(h.Name)
 		// FileInfo maps tar's raw st_mode bits (04000 ...) to Go's; masking
-		// h.Mode itself with fs.ModeSetuid dropped setuid and sticky.
+		// h.Mode itself with fs.ModeSetuid would drop setuid and sticky.
 		perm := h.FileInfo().Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 		switch h.Typeflag {
 		case tar.TypeReg:
@@ -109,19 +113,22 @@ func extractTar(r io.Reader, name, pkg string, t tree) error {
 			if _, err := io.Copy(&buf, tr); err != nil {
 				return fmt.Errorf("read %s: %w", h.Name, err)
 			}
-			t.add(h.Name, &fileNode{mode: perm, data: buf.Bytes(), pkg: pkg})
+			t.Add(p, &Node{Mode: perm, Data: buf.Bytes(), Pkg: pkg})
 		case tar.TypeSymlink:
-			t.add(h.Name, &fileNode{mode: fs.ModeSymlink | 0o777, target: h.Linkname, pkg: pkg})
+			t.Add(p, &Node{Mode: fs.ModeSymlink | 0o777, Target: h.Linkname, Pkg: pkg})
 		case tar.TypeLink:
-			// Hard links become copies: the layer stays simple and nothing
-			// in the node relies on link counts.
-			src, ok := t[canon(h.Linkname)]
+			// Hard links become independent copies: the image never relies
+			// on link counts and the writer stays simple.
+			src, ok := t[Canon(h.Linkname)]
 			if !ok {
 				return fmt.Errorf("hard link %s to missing %s", h.Name, h.Linkname)
 			}
-			t.add(h.Name, &fileNode{mode: src.mode, data: src.data, pkg: pkg})
+			t.Add(p, &Node{Mode: src.Mode, Data: src.Data, Pkg: pkg})
 		case tar.TypeDir:
-			t.add(h.Name, &fileNode{mode: fs.ModeDir | perm, pkg: pkg})
+			t.Add(p, &Node{Mode: fs.ModeDir | perm, Pkg: pkg})
+		default:
+			// Device nodes and fifos: Debian packages ship none (policy);
+			// images that need one generate it with Dev set.
 		}
 	}
 }
