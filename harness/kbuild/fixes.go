@@ -48,6 +48,16 @@ const (
 	ipvsCore   = "net/netfilter/ipvs/ip_vs_core.c"
 )
 
+// FixSources lists the files DetectFixes reads in srcDir: whoever caches
+// or checks its answer against a build watches these.
+func FixSources(srcDir string) ([]string, error) {
+	cs, err := filepath.Glob(filepath.Join(srcDir, ipvsDir, "*.c"))
+	if err != nil {
+		return nil, fmt.Errorf("detect fixes: %w", err)
+	}
+	return append([]string{filepath.Join(srcDir, ipvsHeader)}, cs...), nil
+}
+
 // DetectFixes reads an unpacked kernel source tree.
 func DetectFixes(srcDir string) (Fixes, error) {
 	hdr, err := os.ReadFile(filepath.Join(srcDir, ipvsHeader))

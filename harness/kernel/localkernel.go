@@ -319,8 +319,10 @@ func ipvsNotNewer(src, bzImage string) error {
 	if err != nil {
 		return err
 	}
-	files, _ := filepath.Glob(filepath.Join(src, "net", "netfilter", "ipvs", "*.c"))
-	files = append(files, filepath.Join(src, "include", "net", "ip_vs.h"))
+	files, err := kbuild.FixSources(src)
+	if err != nil {
+		return err
+	}
 	for _, f := range files {
 		if st, err := os.Stat(f); err == nil && st.ModTime().After(img.ModTime()) {
 			return fmt.Errorf("%s is newer than %s: the bzImage was built from other IPVS code, run make again", f, bzImage)
