@@ -24,10 +24,30 @@ const (
 	// KindNodeKubeadmPatches is kubeadm's patches directory in the node
 	// image; the kind config's InitConfiguration names it.
 	KindNodeKubeadmPatches = "/kind/rolloutlab/kubeadm-patches"
-	KindPolicyStock        = "stock"
-	KindPolicyPatched      = "patched"
-	KindPolicyAuto         = "auto"
 )
+
+// KindPolicy picks the kind binary: stock kind, the patched build with a
+// longer systemd wait (KIND_SYSTEMD_WAIT), or stock first and the patched
+// build only after the node missed stock kind's 30 s systemd wait.
+type KindPolicy string
+
+const (
+	KindPolicyStock   KindPolicy = "stock"
+	KindPolicyPatched KindPolicy = "patched"
+	KindPolicyAuto    KindPolicy = "auto"
+)
+
+// Valid names the accepted policies when p is not one of them.
+func (p KindPolicy) Valid() error {
+	switch p {
+	case KindPolicyStock, KindPolicyPatched, KindPolicyAuto:
+		return nil
+	}
+	return fmt.Errorf("kind policy %q: want %s, %s or %s", string(p), KindPolicyStock, KindPolicyPatched, KindPolicyAuto)
+}
+
+// NeedsSystemdWait says whether the patched kind may run, which needs a wait.
+func (p KindPolicy) NeedsSystemdWait() bool { return p != KindPolicyStock }
 
 // KindConfigSeed names the kind cluster config for a proxy mode.
 func KindConfigSeed(m scenario.ProxyMode) string { return SeedKindConfigStem + string(m) + ".yaml" }
@@ -40,7 +60,7 @@ type KindSpec struct {
 	AppImage  string `json:"app_image"`  // tag inside app.tar: the server and load generator
 	// Policy: stock kind, the patched kind (KIND_SYSTEMD_WAIT), or auto
 	// (stock first, patched only after the node missed stock kind's wait).
-	Policy      string            `json:"policy"`
+	Policy      KindPolicy        `json:"policy"`
 	Wait        scenario.Duration `json:"wait"`         // kind --wait, and each later wait
 	SystemdWait scenario.Duration `json:"systemd_wait"` // KIND_SYSTEMD_WAIT of the patched kind
 	// Modes lists the proxy modes a config was seeded for.
@@ -51,15 +71,13 @@ type KindSpec struct {
 
 // Valid checks the spec.
 func (k KindSpec) Valid() error {
-	switch k.Policy {
-	case KindPolicyStock, KindPolicyPatched, KindPolicyAuto:
-	default:
-		return fmt.Errorf("kind policy %q: want %s, %s or %s", k.Policy, KindPolicyStock, KindPolicyPatched, KindPolicyAuto)
+	if err := k.Policy.Valid(); err != nil {
+		return err
 	}
 	if k.NodeImage == "" || k.AppImage == "" {
 		return errors.New("kind spec needs the node image's and the app image's tags")
 	}
-	if k.Wait <= 0 || k.Policy != KindPolicyStock && k.SystemdWait <= 0 {
+	if k.Wait <= 0 || k.Policy.NeedsSystemdWait() && k.SystemdWait <= 0 {
 		return fmt.Errorf("kind waits %s / systemd %s: want > 0", time.Duration(k.Wait), time.Duration(k.SystemdWait))
 	}
 	for _, m := range k.Modes {

@@ -18,24 +18,19 @@ type ScriptParams struct {
 	NodeImage   string // the node image's tag
 	Wait        time.Duration
 	SystemdWait time.Duration // KIND_SYSTEMD_WAIT for the patched build
-	// Kind picks the kind binary (wire.KindPolicy*): stock kind, the
-	// patched build with a longer systemd wait, or stock first and the
-	// patched build only if the node missed stock kind's 30 s systemd wait.
-	Kind string
+	Kind wire.KindPolicy // which kind binary
 	Keep bool // leave the cluster (no kind delete cluster)
 }
 
 // Valid checks the parameters.
 func (p ScriptParams) Valid() error {
-	switch p.Kind {
-	case wire.KindPolicyStock, wire.KindPolicyPatched, wire.KindPolicyAuto:
-	default:
-		return fmt.Errorf("kind %q: want %s, %s or %s", p.Kind, wire.KindPolicyStock, wire.KindPolicyPatched, wire.KindPolicyAuto)
+	if err := p.Kind.Valid(); err != nil {
+		return err
 	}
 	if p.Seed == "" || p.Config == "" || p.NodeImage == "" || p.Wait <= 0 {
 		return fmt.Errorf("script needs a seed dir, a config, a node image and a wait > 0")
 	}
-	if p.Kind != wire.KindPolicyStock && p.SystemdWait <= 0 {
+	if p.Kind.NeedsSystemdWait() && p.SystemdWait <= 0 {
 		return fmt.Errorf("the patched kind needs a systemd wait > 0")
 	}
 	return nil

@@ -46,17 +46,20 @@ type KindAssets struct {
 	Components []nodeimage.Built
 	EngineRoot *image.EngineRoot
 	App        *ociimage.App
-	Policy     string // wire.KindPolicy*
+	Policy     wire.KindPolicy
 }
 
 // PrepareKind builds (or finds) the kind binaries, the node image, the
 // engine root and the app image, each a timed step with its progress.
-func (env *Env) PrepareKind(ctx context.Context, policy string) (*KindAssets, error) {
+func (env *Env) PrepareKind(ctx context.Context, policy wire.KindPolicy) (*KindAssets, error) {
+	if err := policy.Valid(); err != nil {
+		return nil, err
+	}
 	a := &KindAssets{Policy: policy}
 	logf := func(f string, args ...any) { fmt.Fprintf(env.progress, "==> "+f+"\n", args...) }
 	err := (steps.Runner{Logf: logf}).Run(ctx, []steps.Step{
 		{Name: "kind binaries", Run: func(ctx context.Context) (err error) {
-			a.Binaries, err = k8s.PrepareKind(ctx, env.CacheDir, k8s.KindOptions{PatchedKind: policy != wire.KindPolicyStock}, env.progress)
+			a.Binaries, err = k8s.PrepareKind(ctx, env.CacheDir, k8s.KindOptions{PatchedKind: policy.NeedsSystemdWait()}, env.progress)
 			return err
 		}},
 		{Name: "kind node image", Run: func(ctx context.Context) error {

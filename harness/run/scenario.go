@@ -54,7 +54,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		// memory, IO); Debian's kernels build it in but leave it off.
 		opts.Cmdline = "psi=1"
 		f.Kind = &resultfile.KindInfo{NodeImage: env.Kind.Node.Tags[0], NodeImageSHA256: env.Kind.Node.SHA256,
-			AppImage: env.Kind.App.Ref, EngineRoot: env.Kind.EngineRoot.Key, Policy: env.Kind.Policy}
+			AppImage: env.Kind.App.Ref, EngineRoot: env.Kind.EngineRoot.Key, Policy: string(env.Kind.Policy)}
 	}
 	res, bootErr := env.Boot(ctx, req, opts)
 	f.WallSec = time.Since(f.StartedAt).Seconds()

@@ -33,6 +33,9 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			if err := kindcluster.CheckMode(mode); err != nil {
 				return err
 			}
+			if err := wire.KindPolicy(kindPolicy).Valid(); err != nil {
+				return fmt.Errorf("--kind: %w", err)
+			}
 			opts := g.options()
 			if !cmd.Flags().Changed("memory") {
 				opts.MemoryMiB = run.KindMemoryMiB
@@ -47,7 +50,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			scale := qemu.TimeoutsFor(env.Accel).Scale
 			scaled := func(d time.Duration) time.Duration { return time.Duration(scale * float64(d)).Round(time.Second) }
 			t0 := time.Now()
-			assets, err := env.PrepareKind(ctx, kindPolicy)
+			assets, err := env.PrepareKind(ctx, wire.KindPolicy(kindPolicy))
 			if err != nil {
 				return err
 			}
@@ -72,7 +75,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			spec := env.KindSpec(assets, []scenario.ProxyMode{pm}, keep)
 			script, err := kindcluster.Script(kindcluster.ScriptParams{
 				Seed: wire.SeedMount, Config: wire.KindConfigSeed(pm), NodeImage: spec.NodeImage, Wait: spec.Wait.D(),
-				SystemdWait: spec.SystemdWait.D(), Kind: kindPolicy, Keep: keep,
+				SystemdWait: spec.SystemdWait.D(), Kind: wire.KindPolicy(kindPolicy), Keep: keep,
 			})
 			if err != nil {
 				return err
@@ -103,7 +106,7 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&mode, "proxy-mode", "ipvs", "kube-proxy mode: "+strings.Join(kindcluster.ProxyModes, ", "))
 	cmd.Flags().StringVar(&out, "out", "", "console log and diagnostics go here (default out/kind-check/<kernel>-<mode>-<time>)")
-	cmd.Flags().StringVar(&kindPolicy, "kind", wire.KindPolicyAuto, "kind binary: stock, patched (KIND_SYSTEMD_WAIT), or auto (stock; patched only if the node misses stock kind's 30 s systemd wait)")
+	cmd.Flags().StringVar(&kindPolicy, "kind", string(wire.KindPolicyAuto), "kind binary: stock, patched (KIND_SYSTEMD_WAIT), or auto (stock; patched only if the node misses stock kind's 30 s systemd wait)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "skip kind delete cluster in the guest (the guest still powers off)")
 	return cmd
 }
