@@ -17,9 +17,9 @@ type ScriptParams struct {
 	Config      string // the kind config's seed file (wire.KindConfigSeed)
 	NodeImage   string // the node image's tag
 	Wait        time.Duration
-	SystemdWait time.Duration // KIND_SYSTEMD_WAIT for the patched build
-	Kind wire.KindPolicy // which kind binary
-	Keep bool // leave the cluster (no kind delete cluster)
+	SystemdWait time.Duration   // KIND_SYSTEMD_WAIT for the patched build
+	Kind        wire.KindPolicy // which kind binary
+	Keep        bool            // leave the cluster (no kind delete cluster)
 }
 
 // Valid checks the parameters.
