@@ -77,8 +77,8 @@ Per cell: tmo request timeouts, term answers from a pod whose endpoint was remov
 slow connects &ge; 1 s, p99 request total time. Counts are sums over the repeats (n). Shading: share of affected requests.</p>
 {{range $tv := .Tiers}}
 <h2>Tier: {{$tv.Tier}}</h2>
-<table><tr><th>kernel</th><th>headline</th><th>accel</th>{{range $tv.Columns}}<th>{{.}}</th>{{end}}</tr>
-{{range $r := $tv.Rows}}<tr><td><b>{{$r.Kernel}}</b><br>{{$r.Release}}</td><td>{{$r.Headline}}</td><td>{{$r.Accel}}</td>
+<table><tr><th>kernel</th><th>headline</th><th>measured</th>{{range $tv.Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range $r := $tv.Rows}}<tr><td><b>{{$r.Kernel}}</b><br>{{$r.Release}}</td><td>{{$r.Headline}}</td><td>{{$r.Measured}}</td>
 {{range $c := $tv.Columns}}{{with cell $r $c}}<td style="{{shade .}}"><span class="{{.Verdict}}">{{.Verdict}}</span>{{if gt .Repeats 1}} n={{.Repeats}}{{end}}
 {{if gt .Requests 0}}<br>tmo {{.Timeouts}} · term {{.ToTerminating}} · gone {{.ErrorsAfterRemoval}} · slow {{.SlowConnects}}<br>p99 {{ms .P99.Point}}{{end}}</td>
 {{else}}<td>–</td>{{end}}{{end}}</tr>
@@ -90,7 +90,7 @@ slow connects &ge; 1 s, p99 request total time. Counts are sums over the repeats
 over the pooled raw records, or over the repeats' own p99 when records are missing.</p>
 {{range $tv := .Tiers}}{{range $r := $tv.Rows}}
 <h3>{{$r.Tier}} {{$r.Kernel}} ({{$r.UnameR}})</h3>
-<ul><li>headline: {{$r.Headline}}</li><li>fixes: {{fixes $r.Fixes}}</li>{{if $r.FixesSource}}<li>fixes source: {{$r.FixesSource}}</li>{{end}}<li>accelerator: {{$r.Accel}}</li></ul>
+<ul><li>headline: {{$r.Headline}}</li><li>fixes: {{fixes $r.Fixes}}</li>{{if $r.FixesSource}}<li>fixes source: {{$r.FixesSource}}</li>{{end}}<li>accelerator: {{$r.Accel}}</li><li>measured: {{$r.Measured}}</li></ul>
 {{range $c := $tv.Columns}}{{with cell $r $c}}
 <details><summary><code>{{$c}}</code>: <span class="{{.Verdict}}">{{.Verdict}}</span>, n={{.Repeats}} ({{verdicts .Verdicts}})</summary>
 <ul><li>runs: {{join .RunIDs ", "}}</li>

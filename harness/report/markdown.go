@@ -24,7 +24,7 @@ func RenderMarkdown(m *Matrix) []byte {
 	b.WriteString("Counts are sums over the repeats (`n`).\n\n")
 	for _, tv := range tierViews(m) {
 		fmt.Fprintf(&b, "## Tier: %s\n\n", tv.Tier)
-		b.WriteString("| kernel | headline | accel |")
+		b.WriteString("| kernel | headline | measured |")
 		for _, c := range tv.Columns {
 			fmt.Fprintf(&b, " %s |", c)
 		}
@@ -34,7 +34,7 @@ func RenderMarkdown(m *Matrix) []byte {
 		}
 		b.WriteString("\n")
 		for _, r := range tv.Rows {
-			fmt.Fprintf(&b, "| **%s** (%s) | %s | %s |", mdEscape(r.Kernel), mdEscape(r.Release), mdEscape(r.Headline), r.Accel)
+			fmt.Fprintf(&b, "| **%s** (%s) | %s | %s |", mdEscape(r.Kernel), mdEscape(r.Release), mdEscape(r.Headline), r.Measured)
 			for _, c := range tv.Columns {
 				fmt.Fprintf(&b, " %s |", mdCell(r.Cells[c]))
 			}
@@ -54,6 +54,7 @@ func RenderMarkdown(m *Matrix) []byte {
 			fmt.Fprintf(&b, "- fixes source: %s\n", mdEscape(r.FixesSource))
 		}
 		fmt.Fprintf(&b, "- accelerator: %s\n", r.Accel)
+		fmt.Fprintf(&b, "- measured: %s\n", r.Measured)
 		for _, c := range m.Columns {
 			a := r.Cells[c]
 			if a == nil {

@@ -40,6 +40,10 @@ type Row struct {
 	Fixes       scenario.FixSet
 	FixesSource string
 	Accel       string
+	// Measured says when and on what: the runs' dates, the host's cores
+	// and, where recorded, the host's highest 1-minute load, so a stale
+	// or contended row is visible.
+	Measured    string
 	Cells       map[string]*repeats.Agg
 	Headline    string
 }
@@ -50,6 +54,7 @@ func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
 	groups, superseded := repeats.Latest(repeats.Groups(runs))
 	m := &Matrix{Skipped: skipped, Superseded: superseded}
 	rows := map[[2]string]*Row{}
+	hosts := map[*Row]*hostSpan{}
 	cols := map[string]bool{}
 	for _, g := range groups {
 		rk := [2]string{g.Tier, g.Kernel}
@@ -66,6 +71,12 @@ func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
 			row.Fixes, row.FixesSource = newest.Kernel.Fixes, newest.Kernel.FixesSource
 		}
 		row.Cells[g.Cell] = repeats.Pool(g)
+		if hosts[row] == nil {
+			hosts[row] = &hostSpan{}
+		}
+		for _, smp := range g.Samples {
+			hosts[row].add(smp.Run.File)
+		}
 		cols[g.Cell] = true
 	}
 	for _, row := range m.Rows {
@@ -76,6 +87,7 @@ func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
 			}
 		}
 		row.Accel = strings.Join(slices.Sorted(maps.Keys(accels)), "+")
+		row.Measured = hosts[row].String(row.Accel)
 		row.Headline = Headline(row)
 	}
 	slices.SortStableFunc(m.Rows, compareRows)

@@ -54,7 +54,7 @@ func TestMatrixRender(t *testing.T) {
 	}
 	md := read(t, root, MatrixMD)
 	for _, want := range []string{
-		"| **5.10** (5.10.223) | 81775: affected (ipvs-reuse0) | tcg |",
+		"| **5.10** (5.10.223) | 81775: affected (ipvs-reuse0) | 2026-11-25 · tcg · 2 cores · load <= 1.2 |",
 		"`6.1/killed`: no result.json",
 		"![share of affected requests, tier dataplane](charts/heatmap_dataplane.svg)",
 	} {

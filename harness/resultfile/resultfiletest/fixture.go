@@ -35,6 +35,8 @@ func WriteRun(t testing.TB, root, kernel, release, id string, started time.Time,
 			Fixes: scenario.FixSet{"A": true, "B": true, "C": true}, FixesSource: "test fixture"},
 		Image: resultfile.ImageInfo{SHA256: "image"},
 		QEMU:  resultfile.QEMUInfo{Accel: "tcg", CPUs: 2, MemoryMiB: 1024},
+		Host: resultfile.HostInfo{Hostname: "fixture", CPUs: 2,
+			Load: &resultfile.HostLoad{LoadavgStart: [3]float64{0.5, 0.4, 0.3}, LoadavgEnd: [3]float64{1.25, 0.6, 0.4}}},
 	}
 	files := map[string][]byte{}
 	for _, x := range fx {
