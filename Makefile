@@ -15,7 +15,7 @@ BIN := bin/rolloutlab
 # Ginkgo's JUnit reports for CI. Absolute: go test runs the suite in e2e/.
 JUNIT_DIR := $(CURDIR)/out/junit
 
-.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check kind-check kind-e2e bench-kind patch-check bisect-check
+.PHONY: all deps e2e test unit smoke shell exec bench-boot bench-step bench-load bench-build bench-controlplane kernels image-lock clean FORCE matrix compare report-png engine-check doctor-check kind-check kind-e2e bench-kind patch-check bisect-check
 
 all: test
 
@@ -75,6 +75,11 @@ exec: deps $(BIN)
 
 bench-boot: deps $(BIN)
 	$(BIN) bench-boot --boots 5
+
+# A bisection step's overhead: scenario wall time on a prepared kernel minus
+# the cell's load span (KERNEL=6.1, one ipvs:1 cell, median of 3).
+bench-step: deps $(BIN)
+	flock /tmp/rolloutlab-guest.lock $(BIN) bench-step --runs 3
 
 # Time to a ready control plane + kube-proxy in the guest (the kube-proxy tier's start).
 bench-controlplane: deps $(BIN)

@@ -88,6 +88,7 @@ func newRootCommand() *cobra.Command {
 		newExecCommand(g),
 		newShellCommand(g),
 		newBenchCommand(g),
+		newBenchStepCommand(g),
 		newBenchLoadCommand(g),
 		newBenchControlPlaneCommand(g),
 		newBenchKindCommand(g),
