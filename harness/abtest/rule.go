@@ -29,7 +29,19 @@ const (
 // decide applies the rule: the shift against max(|A|, floor), significant
 // only with both a small p and a large shift.
 func decide(d Diff, floor float64) Diff {
+	d.Change = relChange(d.A, d.B)
 	d.Shift = (d.B - d.A) / math.Max(math.Abs(d.A), floor)
 	d.Significant = !math.IsNaN(d.P) && d.P < Alpha && math.Abs(d.Shift) >= MinShift
 	return d
+}
+
+// relChange is (b-a)/|a|; 0 when both are 0, ±Inf from a zero a.
+func relChange(a, b float64) float64 {
+	switch {
+	case a == b:
+		return 0
+	case a == 0:
+		return math.Copysign(math.Inf(1), b)
+	}
+	return (b - a) / math.Abs(a)
 }
