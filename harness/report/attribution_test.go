@@ -42,3 +42,32 @@ func TestAttributions(t *testing.T) {
 		t.Errorf("matrix.md lacks the attribution table:\n%s", md)
 	}
 }
+
+// A control built here is held against the baseline built the same way,
+// not the distribution's binary of the same release; without one, the
+// binary is used and the row says it is not like for like.
+func TestAttributionsLikeForLike(t *testing.T) {
+	all := scenario.FixSet{"A": true, "B": true, "C": true}
+	noC := scenario.FixSet{"A": true, "B": true, "C": false}
+	clean := &repeats.Agg{Verdict: verdict.Clean}
+	stale := &repeats.Agg{Verdict: verdict.Affected, Symptoms: []verdict.Symptom{verdict.StaleBackend}}
+	debian := &Row{Tier: "dataplane", Kernel: "5.10", Release: "5.10.223", Source: "debian", Fixes: all,
+		Cells: map[string]*repeats.Agg{"ipvs-reuse0": clean}}
+	built := &Row{Tier: "dataplane", Kernel: "5.10-built", Release: "5.10.223", Source: "build", Fixes: all,
+		Cells: map[string]*repeats.Agg{"ipvs-reuse0": clean}}
+	ctl := &Row{Tier: "dataplane", Kernel: "5.10-revert-C", Release: "5.10.223", Source: "build", Fixes: noC,
+		Cells: map[string]*repeats.Agg{"ipvs-reuse0": stale}}
+	m := &Matrix{Columns: []string{"ipvs-reuse0"}, Rows: []*Row{debian, built, ctl}}
+	got := Attributions(m)
+	if len(got) != 1 || got[0].Base != "5.10-built" || got[0].Unlike != "" {
+		t.Fatalf("with a built baseline: %+v, want one attribution against 5.10-built, like for like", got)
+	}
+	m.Rows = []*Row{debian, ctl}
+	got = Attributions(m)
+	if len(got) != 1 || got[0].Base != "5.10" || got[0].Unlike != "5.10 is a debian binary, 5.10-revert-C is built here" {
+		t.Fatalf("without one: %+v, want 5.10 marked not like for like", got)
+	}
+	if md := string(RenderMarkdown(m)); !strings.Contains(md, "| 5.10 (not like for like: 5.10 is a debian binary, 5.10-revert-C is built here) |") {
+		t.Errorf("matrix.md does not mark the unlike baseline:\n%s", md)
+	}
+}

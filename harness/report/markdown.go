@@ -155,14 +155,20 @@ func renderAttributions(b *strings.Builder, m *Matrix) {
 	}
 	b.WriteString("## Which fix removed it\n\n")
 	b.WriteString("Each control kernel is its stock kernel's source with the named fixes reverted; ")
-	b.WriteString("a cell that changes between the two is attributed to those fixes.\n\n")
+	b.WriteString("a cell that changes between the two is attributed to those fixes. ")
+	b.WriteString("The control is held against a kernel built the same way when the matrix has one (like for like); ")
+	b.WriteString("against a distribution's binary, cells no revert can touch may move too, and the row says so.\n\n")
 	b.WriteString("| tier | control | reverted | against | cells that changed |\n|---|---|---|---|---|\n")
 	for _, a := range atts {
 		changes := "none"
 		if len(a.Changes) > 0 {
 			changes = strings.Join(a.Changes, "<br>")
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", a.Tier, mdEscape(a.Control), strings.ReplaceAll(scenario.JoinFixes(a.Reverted), ",", "+"), mdEscape(a.Base), mdEscape(changes))
+		against := mdEscape(a.Base)
+		if a.Unlike != "" {
+			against += " (not like for like: " + mdEscape(a.Unlike) + ")"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", a.Tier, mdEscape(a.Control), strings.ReplaceAll(scenario.JoinFixes(a.Reverted), ",", "+"), against, mdEscape(changes))
 	}
 	b.WriteString("\n")
 }

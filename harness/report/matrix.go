@@ -37,15 +37,16 @@ type Row struct {
 	Kernel      string
 	Release     string
 	UnameR      string
+	Source      string // the catalog source kind: build, debian, ...
 	Fixes       scenario.FixSet
 	FixesSource string
 	Accel       string
 	// Measured says when and on what: the runs' dates, the host's cores
 	// and, where recorded, the host's highest 1-minute load, so a stale
 	// or contended row is visible.
-	Measured    string
-	Cells       map[string]*repeats.Agg
-	Headline    string
+	Measured string
+	Cells    map[string]*repeats.Agg
+	Headline string
 }
 
 // Build makes the matrix from collected runs. It reads records files but
@@ -67,7 +68,7 @@ func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
 		// Provenance from the newest run of the row.
 		newest := g.Samples[len(g.Samples)-1].Run.File
 		if row.Release == "" || newest.Kernel.Release != "" {
-			row.Release, row.UnameR = newest.Kernel.Release, newest.Kernel.UnameR
+			row.Release, row.UnameR, row.Source = newest.Kernel.Release, newest.Kernel.UnameR, newest.Kernel.Source
 			row.Fixes, row.FixesSource = newest.Kernel.Fixes, newest.Kernel.FixesSource
 		}
 		row.Cells[g.Cell] = repeats.Pool(g)
