@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -26,17 +27,34 @@ func ExtractDeb(file, pkg string, t Tree) error {
 		return err
 	}
 	defer f.Close()
-	data, name, err := debDataMember(bufio.NewReader(f))
+	tr, name, done, err := DataTar(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return fmt.Errorf("%s (%s): %w", pkg, file, err)
 	}
-	if err := extractTar(data, name, pkg, t); err != nil {
+	defer done()
+	if err := extractTar(tr, pkg, t); err != nil {
 		return fmt.Errorf("%s (%s): %s: %w", pkg, file, name, err)
 	}
 	return nil
 }
 
-// debDataMember walks the ar archive and returns a reader positioned at the
+// DataTar reads a .deb from r up to its data.tar* member and returns that
+// member as a tar stream (decompressed), the member's name, and done, which
+// releases the decompressor. It is the one .deb reader: the guest image,
+// the kind node image and the kernel packages all go through it.
+func DataTar(r io.Reader) (_ *tar.Reader, member string, done func(), _ error) {
+	data, member, err := debDataMember(r)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	dr, done, err := decompressor(data, member)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s: %w", member, err)
+	}
+	return tar.NewReader(dr), member, done, nil
+}
+
+// debDataMember walks the ar archive and returns a reader limited to the
 // data.tar* member, and the member's name.
 func debDataMember(r io.Reader) (io.Reader, string, error) {
 	magic := make([]byte, 8)
@@ -46,12 +64,18 @@ func debDataMember(r io.Reader) (io.Reader, string, error) {
 	hdr := make([]byte, 60)
 	for {
 		if _, err := io.ReadFull(r, hdr); err != nil {
+			if err == io.EOF {
+				return nil, "", errors.New("no data.tar member")
+			}
 			return nil, "", fmt.Errorf("no data.tar member: %w", err)
+		}
+		if string(hdr[58:60]) != "`\n" {
+			return nil, "", errors.New("corrupt ar header")
 		}
 		name := strings.TrimSuffix(strings.TrimSpace(string(hdr[0:16])), "/")
 		size, err := strconv.ParseInt(strings.TrimSpace(string(hdr[48:58])), 10, 64)
 		if err != nil || size < 0 {
-			return nil, "", fmt.Errorf("bad ar member size %q", hdr[48:58])
+			return nil, "", fmt.Errorf("ar member %q: bad size %q", name, hdr[48:58])
 		}
 		if strings.HasPrefix(name, "data.tar") {
 			return io.LimitReader(r, size), name, nil
@@ -81,19 +105,15 @@ func decompressor(r io.Reader, name string) (io.Reader, func(), error) {
 			return nil, nil, err
 		}
 		return gr, func() { gr.Close() }, nil
+	case strings.HasSuffix(name, ".bz2"):
+		return bzip2.NewReader(r), func() {}, nil
 	case name == "data.tar":
 		return r, func() {}, nil
 	}
 	return nil, nil, fmt.Errorf("unsupported data member compression %q", name)
 }
 
-func extractTar(r io.Reader, name, pkg string, t Tree) error {
-	dr, done, err := decompressor(r, name)
-	if err != nil {
-		return err
-	}
-	defer done()
-	tr := tar.NewReader(dr)
+func extractTar(tr *tar.Reader, pkg string, t Tree) error {
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
