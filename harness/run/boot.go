@@ -27,6 +27,9 @@ type BootOptions struct {
 	DryRun      io.Writer     // print the QEMU command line here before running
 	// Root, when set, boots onto a disk root (see DiskRoot).
 	Root *DiskRoot
+	// Initrd, when set, is booted as is instead of the guest image, its
+	// modules and the request: the boot benchmark's floor (FloorInitrd).
+	Initrd string
 }
 
 // Result is what one boot produced.
@@ -105,9 +108,14 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (_ *R
 	if err := req.Valid(); err != nil {
 		return nil, &qemu.InfraError{Op: "check request", Err: err}
 	}
-	initrd, err := env.writeInitrd(req, o.OutDir, modulesArchive)
-	if err != nil {
-		return nil, &qemu.InfraError{Op: "assemble initrd", Err: err}
+	initrd := o.Initrd
+	if initrd == "" {
+		if initrd, err = env.writeInitrd(req, o.OutDir, modulesArchive); err != nil {
+			return nil, &qemu.InfraError{Op: "assemble initrd", Err: err}
+		}
+		// The initrd is the cached image, modules and request concatenated:
+		// 10+ MB that the result's hashes already name. Keep logs, not it.
+		defer os.Remove(initrd)
 	}
 	cmdline := qemu.DefaultCmdline
 	if o.Cmdline != "" {
@@ -139,9 +147,6 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (_ *R
 		},
 	})
 	res.Outcome = out
-	// The initrd is the cached image, modules and request concatenated:
-	// 10+ MB that the result's hashes already name. Keep logs, not it.
-	os.Remove(initrd)
 	if runErr != nil {
 		return res, runErr
 	}

@@ -151,21 +151,27 @@ func qemuVersion(bin string) (string, error) {
 // makes an unchanged agent cost about a second; the image is keyed by the
 // binary's hash, so only a changed agent rebuilds the image.
 func BuildAgent(ctx context.Context, cacheDir string) (string, error) {
+	return BuildGuestBinary(ctx, cacheDir, "./vmimages/agent", "agent")
+}
+
+// BuildGuestBinary compiles a guest program (a package under vmimages) as
+// a static linux/amd64 binary into <cache>/<name>/<name>.
+func BuildGuestBinary(ctx context.Context, cacheDir, pkg, name string) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(cacheDir, "agent", "agent")
+	out := filepath.Join(cacheDir, name, name)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
 	tmp := out + fmt.Sprintf(".tmp-%d", os.Getpid())
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", tmp, "./vmimages/agent")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", tmp, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("build guest agent: %w\n%s", err, b)
+		return "", fmt.Errorf("build guest %s: %w\n%s", name, err, b)
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		return "", err

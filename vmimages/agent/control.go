@@ -5,9 +5,8 @@ import (
 	"os"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/ctlport"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -20,30 +19,12 @@ type control struct {
 }
 
 func openControl() *control {
-	f, err := os.OpenFile(wire.ControlDevice, os.O_WRONLY|unix.O_NOCTTY, 0)
+	f, err := ctlport.Open()
 	if err == nil {
-		if err := makeRaw(f); err == nil {
-			return &control{out: f}
-		}
-		f.Close()
+		return &control{out: f}
 	}
 	fmt.Fprintf(os.Stderr, "agent: control port %s unusable (%v); using the console\n", wire.ControlDevice, err)
 	return &control{out: os.Stdout}
-}
-
-// makeRaw stops the tty layer from rewriting our bytes (\n -> \r\n, echo).
-func makeRaw(f *os.File) error {
-	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cflag = t.Cflag&^unix.CBAUD | unix.B115200
-	return unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
 }
 
 func (c *control) write(m wire.Message) error {
@@ -57,15 +38,11 @@ func (c *control) write(m wire.Message) error {
 	return err
 }
 
-// flush waits until the serial port has sent every byte written so far
-// (tcdrain). Power-off does not wait for the tty: bytes still in the
-// kernel's buffer or the UART are lost, and a host that streams the port
-// then sees the last message cut mid-line (seen: a hello cut short, the
-// done lost, on a guest that powered off 3 s after boot).
+// flush waits until the port has sent everything (see ctlport.Drain).
 func (c *control) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_ = unix.IoctlSetInt(int(c.out.Fd()), unix.TCSBRK, 1)
+	_ = ctlport.Drain(c.out)
 }
 
 // Logf implements the scenario runner's Emitter: progress lines for the user.
