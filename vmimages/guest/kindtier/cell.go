@@ -336,6 +336,13 @@ func (k *kindCell) readBack(ctx context.Context, n Node) {
 	}
 }
 
+// ClientStarted says whether a client Pod phase line (phase, reason,
+// message, state) has left Pending: Running, or a failure to report.
+func ClientStarted(phase string) bool {
+	f := strings.Fields(phase)
+	return len(f) > 0 && f[0] != "Pending"
+}
+
 // startClient creates the client Pod and waits until it runs.
 func (k *kindCell) startClient(ctx context.Context) error {
 	m, err := ClientManifest(k.c, k.spec.AppImage, strings.Split(k.vip, ":")[0])
@@ -347,13 +354,20 @@ func (k *kindCell) startClient(ctx context.Context) error {
 	}
 	// poll the phase: a Pod that fails at once (a refused sysctl, a load
 	// generator that exits) must end the wait with its reason, not after it
-	var phase string
+	// A failed get (the API server timed out under TCG, seen on
+	// 5.10-revert-C: "Error from server (Timeout)") says nothing about the
+	// Pod: poll again, and name the last error only if the wait runs out.
+	var phase, lastErr string
 	if err := untilEvery(ctx, k.wait, 3*time.Second, func() bool {
-		phase, _ = Kubectl(ctx, nil, "get", "pod", ClientPod, "-o", "jsonpath={.status.phase} {.status.reason} {.status.message} {.status.containerStatuses[0].state}")
-		f := strings.Fields(phase)
-		return len(f) > 0 && f[0] != "Pending"
+		out, err := Kubectl(ctx, nil, "get", "pod", ClientPod, "-o", "jsonpath={.status.phase} {.status.reason} {.status.message} {.status.containerStatuses[0].state}")
+		if err != nil {
+			lastErr = firstLine(strings.TrimSpace(out))
+			return false
+		}
+		phase = out
+		return ClientStarted(phase)
 	}); err != nil {
-		return fmt.Errorf("client Pod not running %s: %s", err, phase)
+		return fmt.Errorf("client Pod not running %s: phase %q (last kubectl error: %s)", err, phase, lastErr)
 	}
 	if f := strings.Fields(phase); f[0] != "Running" {
 		logs, _ := Kubectl(ctx, nil, "logs", ClientPod)

@@ -248,8 +248,12 @@ func (c *Cluster) NetNS() string { return fmt.Sprintf("/proc/%d/ns/net", c.NodeP
 // has a fixed 10 s time-out, which a starved API server misses: seen on
 // 5.10-revert-C, `rollout restart` failed so) is sent again, up to
 // kubectlAttempts times: nothing was changed, so that is safe for a PATCH.
+//
+// A read (get, logs) is also sent again after the API server failed to
+// answer it in time: reading twice changes nothing.
 func Kubectl(ctx context.Context, stdin []byte, args ...string) (string, error) {
-	return kubectlRetry(ctx, func() (string, error) {
+	read := len(args) > 0 && (args[0] == "get" || args[0] == "logs")
+	return kubectlRetry(ctx, read, func() (string, error) {
 		return command(ctx, nil, stdin, kubectlBin, append([]string{"--request-timeout=3m"}, args...)...)
 	})
 }
@@ -257,15 +261,15 @@ func Kubectl(ctx context.Context, stdin []byte, args ...string) (string, error) 
 // KubectlWait runs a kubectl that watches until its own --timeout (rollout
 // status, wait, delete --wait): a request time-out would cut its watch.
 func KubectlWait(ctx context.Context, args ...string) (string, error) {
-	return kubectlRetry(ctx, func() (string, error) { return command(ctx, nil, nil, kubectlBin, args...) })
+	return kubectlRetry(ctx, false, func() (string, error) { return command(ctx, nil, nil, kubectlBin, args...) })
 }
 
 const kubectlAttempts = 5
 
-func kubectlRetry(ctx context.Context, run func() (string, error)) (string, error) {
+func kubectlRetry(ctx context.Context, read bool, run func() (string, error)) (string, error) {
 	for attempt := 1; ; attempt++ {
 		out, err := run()
-		if err == nil || attempt == kubectlAttempts || !NeverSent(out) {
+		if err == nil || attempt == kubectlAttempts || !(NeverSent(out) || read && Unanswered(out)) {
 			return out, err
 		}
 		if err := mono.Sleep(ctx, time.Duration(attempt)*5*time.Second); err != nil {
@@ -284,6 +288,18 @@ func NeverSent(out string) bool {
 	}
 	for _, s := range []string{"net/http: TLS handshake timeout", "connect: connection refused", "connect: no route to host"} {
 		if strings.Contains(firstLine(rest), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Unanswered reports kubectl's words for a request the API server took
+// but did not answer: its own time-out, or the stream cut mid-answer.
+// Only a read may be sent again after one of these.
+func Unanswered(out string) bool {
+	for _, s := range []string{"Error from server (Timeout)", "stream error when reading response body", "Unable to connect to the server: net/http: request canceled", "context deadline exceeded"} {
+		if strings.Contains(out, s) {
 			return true
 		}
 	}

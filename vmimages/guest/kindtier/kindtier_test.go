@@ -379,3 +379,29 @@ func TestNeverSent(t *testing.T) {
 		}
 	}
 }
+
+func TestClientStarted(t *testing.T) {
+	for phase, want := range map[string]bool{
+		"":                        false,
+		"Pending   ":              false,
+		"Running   map[running:]": true,
+		"Failed Evicted x":        true,
+	} {
+		if got := ClientStarted(phase); got != want {
+			t.Errorf("ClientStarted(%q) = %v, want %v", phase, got, want)
+		}
+	}
+}
+
+func TestUnanswered(t *testing.T) {
+	for out, want := range map[string]bool{
+		"Error from server (Timeout): the server was unable to return a response in the time allotted": true,
+		"error: stream error when reading response body, may be caused by closed connection":           true,
+		"Error from server (NotFound): pods \"client\" not found":                                      false,
+		"": false,
+	} {
+		if got := Unanswered(out); got != want {
+			t.Errorf("Unanswered(%q) = %v, want %v", out, got, want)
+		}
+	}
+}
