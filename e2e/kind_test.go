@@ -29,13 +29,14 @@ func tierWanted(t scenario.Tier) bool {
 // kindCells are the kind tier's default cells on a kernel: ipvs with
 // conn_reuse_mode=0 (81775 on a kernel without fix C), iptables, and
 // nftables where kube-proxy has that mode (kernel >= 5.13). KIND_CELLS
-// replaces the list (tier=kind is added to each item).
+// replaces the list: tier=kind is added to each item, and the tier's load
+// (30 requests/s, 200 client ports) unless the item sets its own.
 func kindCells() string {
 	load := "/tier=kind/rate=30/ports=40000-40199"
 	if s := os.Getenv("KIND_CELLS"); s != "" {
 		var items []string
 		for _, it := range strings.Split(s, ",") {
-			items = append(items, strings.TrimSpace(it)+"/tier=kind")
+			items = append(items, withKindLoad(strings.TrimSpace(it)))
 		}
 		return strings.Join(items, ",")
 	}
@@ -46,6 +47,20 @@ func kindCells() string {
 		AddReportEntry("nftables cell", "not run: kube-proxy's nftables mode requires kernel 5.13 or later, this is "+env.Kernel.UnameR)
 	}
 	return spec
+}
+
+// withKindLoad adds tier=kind and the kind tier's load keys an item lacks:
+// under TCG the client Pod keeps a 30/s schedule beside a whole control
+// plane, not the other tiers' 100/s.
+func withKindLoad(item string) string {
+	item += "/tier=kind"
+	if !strings.Contains(item, "/rate=") {
+		item += "/rate=30"
+	}
+	if !strings.Contains(item, "/ports=") {
+		item += "/ports=40000-40199"
+	}
+	return item
 }
 
 var _ = Describe("kind tier", Label("kind"), func() {
