@@ -42,7 +42,7 @@ e2e: deps $(BIN)
 	@$(BIN) check-kernel
 	@$(BIN) prepare
 	@mkdir -p $(JUNIT_DIR)
-	$(GO) test ./e2e -count=1 -timeout 85m -v -ginkgo.v -ginkgo.junit-report=$(JUNIT_DIR)/e2e.xml $(GINKGO_FLAGS)
+	$(GO) test ./e2e -count=1 -timeout 85m -v -ginkgo.v -ginkgo.timeout=80m -ginkgo.junit-report=$(JUNIT_DIR)/e2e.xml $(GINKGO_FLAGS)
 
 # Unit tests of the pure parts, then real boots of the default kernel: the
 # smoke specs and a short rollout whose control cell must show the bug.
@@ -114,7 +114,7 @@ kind-e2e: deps $(BIN)
 	@$(BIN) check-kernel
 	@$(BIN) prepare
 	@mkdir -p $(JUNIT_DIR)
-	ROLLOUTLAB_TIER=kind ROLLOUTLAB_RESULTS='$(RESULTS)' flock /tmp/rolloutlab-guest.lock $(GO) test ./e2e -count=1 -timeout 170m -v -ginkgo.v -ginkgo.label-filter=kind -ginkgo.junit-report=$(JUNIT_DIR)/kind.xml
+	ROLLOUTLAB_TIER=kind ROLLOUTLAB_RESULTS='$(RESULTS)' flock /tmp/rolloutlab-guest.lock $(GO) test ./e2e -count=1 -timeout 170m -v -ginkgo.v -ginkgo.timeout=165m -ginkgo.label-filter=kind -ginkgo.junit-report=$(JUNIT_DIR)/kind.xml
 
 # PATCHES= end to end: undo the catalog's revert of fix C on 5.10-revert-C
 # (rolloutlab reverse-patch), build that kernel, and run ipvs:0 on it. The
