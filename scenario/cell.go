@@ -104,11 +104,18 @@ const (
 	DefaultCoolDown        = 5 * time.Second
 	DefaultMaxDuration     = 60 * time.Second
 	KindMaxDuration        = 15 * time.Minute // the kind tier's safety net (see WithDefaults)
-	// KindMaxServerPods: server pods (replicas + surge) whose CPU requests
-	// fit the kind node beside the client Pod's (guest/kindtier/manifests.go).
-	KindMaxServerPods   = 10
+	// KindMaxServerPods: server pods whose CPU requests fit the kind node
+	// beside the client Pod's and the control plane's, terminating ones
+	// included (the scheduler counts them until they are gone); see
+	// KindServerPods and guest/kindtier/manifests.go.
+	KindMaxServerPods   = 8
 	DefaultExpireNodest = 1 // kube-proxy sets net/ipv4/vs/expire_nodest_conn=1
 )
+
+// KindServerPods bounds the server pods a rollout of replicas with surge
+// has on the node at once: replicas+surge running and, in the worst case,
+// every old pod still terminating.
+func KindServerPods(replicas, surge int) int { return 2*replicas + surge }
 
 // WithDefaults returns a copy with every unset field filled in.
 func (c Cell) WithDefaults() Cell {
@@ -279,8 +286,8 @@ func (c Cell) Validate() error {
 	if err != nil {
 		return err
 	}
-	if n := c.Rollout.Replicas + surge; c.Tier == TierKind && n > KindMaxServerPods {
-		return fmt.Errorf("tier kind: replicas+maxSurge = %d server pods at once; the kind node's 2 CPUs fit at most %d beside the client Pod and the control plane",
+	if n := KindServerPods(c.Rollout.Replicas, surge); c.Tier == TierKind && n > KindMaxServerPods {
+		return fmt.Errorf("tier kind: 2*replicas+maxSurge = %d server pods may hold CPU requests at once (old ones still terminating); the kind node's 2 CPUs fit at most %d beside the client Pod and the control plane",
 			n, KindMaxServerPods)
 	}
 	if c.Load.ClosedLoop && c.Load.Concurrency < 1 {

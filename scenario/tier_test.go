@@ -71,11 +71,12 @@ func TestKindTierDefaultsAndNames(t *testing.T) {
 	}
 	// server pods the kind node cannot fit are refused before any boot;
 	// the other tiers have no such limit
-	if _, err := ParseSpecs("ipvs/tier=kind/replicas=10/surge=1"); err == nil || !strings.Contains(err.Error(), "at most 10") {
-		t.Errorf("11 server pods in kind: %v", err)
+	// (old pods still terminating count: 2*replicas+surge)
+	if _, err := ParseSpecs("ipvs/tier=kind/replicas=4/surge=1"); err == nil || !strings.Contains(err.Error(), "at most 8") {
+		t.Errorf("9 server pods in kind: %v", err)
 	}
-	if _, err := ParseSpecs("ipvs/tier=kind/replicas=9/surge=1"); err != nil {
-		t.Errorf("10 server pods in kind: %v", err)
+	if _, err := ParseSpecs("ipvs/tier=kind/replicas=3/surge=2"); err != nil {
+		t.Errorf("8 server pods in kind: %v", err)
 	}
 	if _, err := ParseSpecs("ipvs/replicas=10/surge=1"); err != nil {
 		t.Errorf("11 server pods in the dataplane tier: %v", err)

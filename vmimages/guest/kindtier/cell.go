@@ -24,43 +24,105 @@ type Emitter interface {
 	File(name string, data []byte) error
 }
 
-// Run measures one kind tier cell: a cluster in the cell's mode, the
-// workload, the load from the client Pod while `kubectl rollout restart`
-// rolls the Deployment, and the cluster deleted afterwards (unless the spec
-// keeps it), whatever happened. It returns the result and the raw records.
-func Run(ctx context.Context, c scenario.Cell, kernel string, spec wire.KindSpec, images *Images, emit Emitter) (*scenario.CellResult, []byte, error) {
-	start := time.Now()
+// Session is one kind tier cell's cluster: created once by Start in the
+// cell's mode, measured by Measure (a second time when the first attempt's
+// load fell behind its schedule: the retry reuses the cluster instead of
+// paying ~30 min under TCG for a new one) and deleted by Close.
+type Session struct {
+	k     *kindCell
+	start time.Time
+	// base holds what set-up found (kind's version, kube-proxy's mode and
+	// settings, conn_reuse_mode); every attempt's result starts from it.
+	base *scenario.CellResult
+}
+
+// Start brings up the cell's cluster: kind create in the cell's kube-proxy
+// mode, the app image loaded, kube-proxy ready in the mode asked for, and
+// conn_reuse_mode set as the cell says. On error the cluster is already
+// gone (unless the spec keeps it).
+func Start(ctx context.Context, c scenario.Cell, kernel string, spec wire.KindSpec, images *Images, emit Emitter) (*Session, error) {
 	logf := func(f string, a ...any) { emit.Logf("cell "+c.Name+": "+f, a...) }
+	s := &Session{start: time.Now()}
 	if err := images.Ensure(ctx); err != nil {
-		return nil, nil, fmt.Errorf("kind images: %w", err)
+		return nil, fmt.Errorf("kind images: %w", err)
 	}
 	k := &kindCell{c: c, kernel: kernel, spec: spec, emit: emit, logf: logf, wait: spec.Wait.D(),
-		res: &scenario.CellResult{Cell: c}, tl: newTimeline(logf)}
+		res: &scenario.CellResult{Cell: c}}
+	s.k = k
 	k.res.Effective.KernelRelease = kernel
 	k.res.Effective.Sysctls = map[string]string{}
 	k.note("kind:image_load_s", fmt.Sprintf("%.1f", images.LoadTime.Seconds()))
-	raw, err := k.run(ctx)
-	if err != nil {
-		// what explains it, before the cluster goes
-		_ = emit.File(c.Name+".kind-diagnostics.txt", Diagnostics(context.WithoutCancel(ctx)))
+	if err := k.setUp(ctx); err != nil {
+		k.diagnose(ctx, "")
+		s.Close(ctx, nil)
+		return nil, err
 	}
-	if k.cluster != nil {
-		if k.cluster.Output != "" {
-			_ = emit.File(c.Name+".kind-create.txt", []byte(k.cluster.Output))
-		}
-		if spec.Keep {
-			logf("kind: cluster kept (asked for)")
-		} else {
-			_ = k.step("delete", func() error { return k.cluster.Delete(context.WithoutCancel(ctx)) })
-		}
+	s.base = k.res
+	return s, nil
+}
+
+// Measure runs one attempt on the session's cluster: the workload (applied
+// by the first attempt; a later one rolls the pods the last one left), the
+// client Pod's load while `kubectl rollout restart` rolls the Deployment,
+// and the records analysed against this attempt's own events. attempt is
+// the runner's retry index; in kind the new client Pod gets its own IP, so
+// a retry meets no IPVS or conntrack entries of the first attempt's client.
+func (s *Session) Measure(ctx context.Context, attempt int) (*scenario.CellResult, []byte, error) {
+	k := s.k
+	k.res = cloneResult(s.base)
+	k.tl = newTimeline(k.logf)
+	if attempt > 0 {
+		k.note("kind:attempt", "second, on the first attempt's cluster")
 	}
-	// the whole cell, cluster creation to deletion (make bench-kind)
-	k.note("kind:cell_s", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
-	logf("kind cell took %s", time.Since(start).Round(time.Second))
+	raw, err := k.measure(ctx)
+	// the cell so far, cluster creation to the end of this attempt
+	k.note("kind:cell_s", fmt.Sprintf("%.1f", time.Since(s.start).Seconds()))
 	if err != nil {
+		k.diagnose(ctx, fmt.Sprintf(".attempt%d", attempt+1))
 		return nil, nil, err
 	}
 	return k.res, raw, nil
+}
+
+// Close deletes the cluster unless the spec keeps it, and notes the
+// deletion and the whole cell's time in res (nil: nothing to note in).
+func (s *Session) Close(ctx context.Context, res *scenario.CellResult) {
+	k := s.k
+	if k == nil || k.cluster == nil {
+		return
+	}
+	if k.cluster.Output != "" {
+		_ = k.emit.File(k.c.Name+".kind-create.txt", []byte(k.cluster.Output))
+	}
+	start := time.Now()
+	if k.spec.Keep {
+		k.logf("kind: cluster kept (asked for)")
+	} else if err := k.cluster.Delete(context.WithoutCancel(ctx)); err != nil {
+		k.logf("delete failed after %s: %v", time.Since(start).Round(100*time.Millisecond), err)
+	} else {
+		k.logf("delete took %s", time.Since(start).Round(100*time.Millisecond))
+	}
+	k.cluster = nil
+	if res != nil && res.Effective.Sysctls != nil {
+		res.Effective.Sysctls["kind:delete_s"] = fmt.Sprintf("%.1f", time.Since(start).Seconds())
+		res.Effective.Sysctls["kind:cell_s"] = fmt.Sprintf("%.1f", time.Since(s.start).Seconds())
+	}
+	k.logf("kind cell took %s", time.Since(s.start).Round(time.Second))
+}
+
+// diagnose keeps what explains a failure, before the cluster goes.
+func (k *kindCell) diagnose(ctx context.Context, suffix string) {
+	_ = k.emit.File(k.c.Name+suffix+".kind-diagnostics.txt", Diagnostics(context.WithoutCancel(ctx)))
+}
+
+// cloneResult copies what set-up found, so attempts do not share maps.
+func cloneResult(base *scenario.CellResult) *scenario.CellResult {
+	r := *base
+	r.Effective.Sysctls = make(map[string]string, len(base.Effective.Sysctls))
+	for key, v := range base.Effective.Sysctls {
+		r.Effective.Sysctls[key] = v
+	}
+	return &r
 }
 
 type kindCell struct {
@@ -74,6 +136,7 @@ type kindCell struct {
 	tl      *timeline
 	cluster *Cluster
 	vip     string // ClusterIP:80
+	applied bool   // the workload exists (a retry rolls it again)
 }
 
 func (k *kindCell) note(key, value string) { k.res.Effective.Sysctls[key] = value }
@@ -93,15 +156,14 @@ func (k *kindCell) step(name string, fn func() error) error {
 	return nil
 }
 
-func (k *kindCell) run(ctx context.Context) ([]byte, error) {
+// setUp is the cluster up to the point where a workload can be measured.
+func (k *kindCell) setUp(ctx context.Context) error {
 	c := k.c
-	records := filepath.Join(wire.KindSharedDir, c.Name+".records.jsonl")
-	_ = os.Remove(records)
 	if err := k.step("create", func() (err error) {
 		k.cluster, err = Create(ctx, k.spec, c.ProxyMode, k.logf)
 		return err
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	k.note("kind:binary", k.cluster.Kind)
 	k.note("kind:version", k.cluster.Version)
@@ -116,18 +178,24 @@ func (k *kindCell) run(ctx context.Context) ([]byte, error) {
 	} else {
 		k.note("kind:coredns", "scaled to 0 replicas (the workload uses no DNS; saves the guest's CPU under TCG)")
 	}
-	n := Node{PID: k.cluster.NodePID}
 	if err := k.step("app_image_load", func() error { return k.cluster.LoadApp(ctx, k.spec.AppImage) }); err != nil {
-		return nil, err
+		return err
 	}
 	if err := k.step("kube_proxy_ready", func() error { return k.kubeProxyReady(ctx) }); err != nil {
-		return nil, err
+		return err
 	}
-	if err := k.connReuse(); err != nil {
-		return nil, err
-	}
+	return k.connReuse()
+}
 
-	// Watches and the poller run from before the workload exists to the end.
+// measure is one attempt: workload, load, rollout, records.
+func (k *kindCell) measure(ctx context.Context) ([]byte, error) {
+	c := k.c
+	records := filepath.Join(wire.KindSharedDir, c.Name+".records.jsonl")
+	_ = os.Remove(records)
+	n := Node{PID: k.cluster.NodePID}
+
+	// Watches and the poller run from before the workload exists to the
+	// end; a retry's watches start with the pods the first attempt left.
 	wctx, stopWatch := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stopWatch(); wg.Wait() }()
@@ -293,12 +361,15 @@ func (k *kindCell) connReuse() error {
 
 // workload applies the Service and Deployment and waits for the rollout.
 func (k *kindCell) workload(ctx context.Context) error {
-	m, err := WorkloadManifest(k.c, k.spec.AppImage)
-	if err != nil {
-		return err
-	}
-	if _, err := Kubectl(ctx, m, "apply", "--validate=false", "-f", "-"); err != nil {
-		return err
+	if !k.applied {
+		m, err := WorkloadManifest(k.c, k.spec.AppImage)
+		if err != nil {
+			return err
+		}
+		if _, err := Kubectl(ctx, m, "apply", "--validate=false", "-f", "-"); err != nil {
+			return err
+		}
+		k.applied = true
 	}
 	if _, err := KubectlWait(ctx, "rollout", "status", "deployment/"+Deployment, "--timeout="+k.wait.String()); err != nil {
 		return err

@@ -21,7 +21,7 @@ func parseCell(t *testing.T, spec string) scenario.Cell {
 }
 
 func TestWorkloadManifest(t *testing.T) {
-	c := parseCell(t, "ipvs:0/tier=kind/replicas=4/surge=1/unavailable=0/prestop=1500ms/readiness=2s")
+	c := parseCell(t, "ipvs:0/tier=kind/replicas=3/surge=1/unavailable=0/prestop=1500ms/readiness=2s")
 	b, err := WorkloadManifest(c, "rolloutlab/app:abc")
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestWorkloadManifest(t *testing.T) {
 	if len(svc.Ports) != 1 || svc.Ports[0].Port != 80 || svc.Ports[0].TargetPort != ServerPort {
 		t.Errorf("service ports %+v", svc.Ports)
 	}
-	if dep.Replicas != 4 {
+	if dep.Replicas != 3 {
 		t.Errorf("replicas %d", dep.Replicas)
 	}
 	// integers stay integers, percentages strings: the API refuses "1"
@@ -107,9 +107,9 @@ func TestWorkloadManifest(t *testing.T) {
 	}
 	// more server pods than the node's CPU requests fit
 	big := parseCell(t, "ipvs:0/tier=kind")
-	big.Rollout.Replicas = 10
-	if _, err := WorkloadManifest(big, "x"); err == nil || !strings.Contains(err.Error(), "at most 10") {
-		t.Errorf("11 server pods: want the node's limit, got %v", err)
+	big.Rollout.Replicas = 4 // 4 running + 1 surge + 4 terminating
+	if _, err := WorkloadManifest(big, "x"); err == nil || !strings.Contains(err.Error(), "= 9 server pods") || !strings.Contains(err.Error(), "at most 8") {
+		t.Errorf("9 server pods: want the node's limit, got %v", err)
 	}
 }
 
@@ -403,5 +403,21 @@ func TestUnanswered(t *testing.T) {
 		if got := Unanswered(out); got != want {
 			t.Errorf("Unanswered(%q) = %v, want %v", out, got, want)
 		}
+	}
+}
+
+// A retry starts from what set-up found, and writes into its own maps: the
+// first attempt's figures must not leak into the second's result.
+func TestCloneResultSharesNothing(t *testing.T) {
+	base := &scenario.CellResult{Cell: parseCell(t, "ipvs:0/tier=kind")}
+	base.Effective.Sysctls = map[string]string{"kind:create_s": "660.0"}
+	a := cloneResult(base)
+	a.Effective.Sysctls["kind:rollout_s"] = "235.5"
+	b := cloneResult(base)
+	if _, ok := b.Effective.Sysctls["kind:rollout_s"]; ok || base.Effective.Sysctls["kind:rollout_s"] != "" {
+		t.Errorf("attempts share notes: base %v, second %v", base.Effective.Sysctls, b.Effective.Sysctls)
+	}
+	if b.Effective.Sysctls["kind:create_s"] != "660.0" || b.Cell.Name != "ipvs-reuse0-kind" {
+		t.Errorf("second attempt lost set-up: %+v", b.Effective.Sysctls)
 	}
 }

@@ -29,17 +29,20 @@ const (
 )
 
 // CPU requests, no limits (a CFS quota would throttle in 100 ms slices).
-// A Pod without requests is BestEffort: its cgroup gets cpu.weight 1, the
-// least, and under TCG the control plane and the rollout's container starts
-// keep the guest's two vCPUs busy, so a BestEffort client starved for tens
-// of seconds (start lag p99 53 s on 5.10-revert-C). The client's request
-// gives it the largest weight on the node; the servers' keeps them above
-// BestEffort. Together with the control plane's 650m (apiserver 250m,
-// controller-manager 200m, scheduler 100m, etcd 100m) they fit the node's
-// 2 CPUs for up to scenario.KindMaxServerPods server pods at a time.
+// Under TCG the control plane, kubelet and containerd keep the guest's two
+// vCPUs busy, and a pod's share of them follows its cgroup's cpu.weight,
+// which kubelet derives from the request: a BestEffort client (weight 1)
+// fell tens of seconds behind (start lag p99 53 s on 5.10-revert-C), and
+// servers at 50m (weight ~3 beside the API server's ~10) answered with a
+// p50 of 1-2 s on 6.1 while connects took milliseconds. The client's 400m
+// puts it above the API server (250m); the servers' 100m each gives them
+// a fair share. With the control plane's 650m (apiserver 250m,
+// controller-manager 200m, scheduler 100m, etcd 100m) and kindnet's 100m
+// they fit the node's 2 CPUs for scenario.KindMaxServerPods server pods,
+// terminating ones included.
 const (
-	ClientCPURequest = "800m"
-	ServerCPURequest = "50m"
+	ClientCPURequest = "400m"
+	ServerCPURequest = "100m"
 )
 
 // obj is a Kubernetes object as kubectl reads it (JSON is YAML).
@@ -58,8 +61,8 @@ func WorkloadManifest(c scenario.Cell, image string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n := r.Replicas + surge; n > scenario.KindMaxServerPods {
-		return nil, fmt.Errorf("workload of cell %s: replicas+maxSurge = %d server pods, the kind node fits at most %d beside the client (each requests %s CPU)",
+	if n := scenario.KindServerPods(r.Replicas, surge); n > scenario.KindMaxServerPods {
+		return nil, fmt.Errorf("workload of cell %s: 2*replicas+maxSurge = %d server pods, the kind node fits at most %d beside the client (each requests %s CPU)",
 			c.Name, n, scenario.KindMaxServerPods, ServerCPURequest)
 	}
 	labels := obj{"app": AppLabel}

@@ -60,16 +60,28 @@ func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, em
 			}
 		}
 		run := func(ctx context.Context, attempt int) (*scenario.CellResult, []byte, error) {
-			if c.Tier == scenario.TierKind {
-				if kind == nil {
-					return nil, nil, fmt.Errorf("kind tier cell without a kind spec")
-				}
-				return kindtier.Run(ctx, c, kernel, *kind, images, emit)
-			}
 			return runCell(ctx, i+attempt, c, kernel, self, emit)
+		}
+		var session *kindtier.Session
+		if c.Tier == scenario.TierKind {
+			if kind == nil {
+				errs = multierror.Append(errs, fmt.Errorf("cell %s: kind tier cell without a kind spec", c.Name))
+				continue
+			}
+			// one cluster per cell; a retry measures on it again
+			s, err := kindtier.Start(ctx, c, kernel, *kind, images, emit)
+			if err != nil {
+				errs = multierror.Append(errs, fmt.Errorf("cell %s: %w", c.Name, err))
+				emit.Logf("cell %s: failed: %v", c.Name, err)
+				continue
+			}
+			session, run = s, s.Measure
 		}
 		// A retry's client address is past every first attempt's.
 		res, records, err := measure(ctx, run, c.Name, len(list), emit)
+		if session != nil {
+			session.Close(ctx, res)
+		}
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("cell %s: %w", c.Name, err))
 			emit.Logf("cell %s: failed: %v", c.Name, err)
