@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/pid1"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -33,13 +34,13 @@ func runInit() {
 		}
 		_ = ctl.write(wire.Done())
 		ctl.flush()
-		powerOff()
+		pid1.PowerOff()
 	}()
 	if mountErr != nil {
 		ctl.fail(wire.ErrHarness, "mount", mountErr)
 		return
 	}
-	bootToAgent := uptime()
+	bootToAgent := pid1.Uptime()
 	req, err := readRequest()
 	if err != nil {
 		ctl.fail(wire.ErrHarness, "request", err)
@@ -56,7 +57,7 @@ func runInit() {
 		return
 	}
 	facts = refreshFacts(facts)
-	facts.AgentReady = scenario.Duration(uptime())
+	facts.AgentReady = scenario.Duration(pid1.Uptime())
 	if err := ctl.write(wire.Hello(facts)); err != nil {
 		fmt.Fprintf(os.Stderr, "agent: cannot send hello: %v\n", err)
 	}
@@ -175,20 +176,4 @@ func loadModules(release string, names []string, ctl *control) ([]string, error)
 		ctl.Logf("modules neither loadable nor built in (may be built in without modules.builtin): %v", missing)
 	}
 	return append(loaded, builtin...), nil
-}
-
-func powerOff() {
-	unix.Sync()
-	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	for { // Reboot only returns on failure; PID 1 must not exit.
-		time.Sleep(time.Hour)
-	}
-}
-
-func uptime() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/engine"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/pid1"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/rootfs"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
@@ -15,7 +16,7 @@ import (
 // starts the container engine there. The returned stop ends the engine;
 // errors are *wire.GuestError.
 func enterRoot(ctx context.Context, r wire.RootSpec, ctl *control) (stop func(), err error) {
-	start := uptime()
+	start := pid1.Uptime()
 	if err := rootfs.Apply(rootfs.Plan(r)); err != nil {
 		return nil, err
 	}
@@ -24,7 +25,7 @@ func enterRoot(ctx context.Context, r wire.RootSpec, ctl *control) (stop func(),
 	if out, err := exec.CommandContext(ctx, "depmod", "-a").CombinedOutput(); err != nil {
 		ctl.Logf("depmod -a in the disk root failed (modprobe may not find modules): %v: %s", err, out)
 	}
-	ctl.Logf("root: on %s over %s after %s", r.Scratch, r.Lower, (uptime() - start).Round(time.Millisecond))
+	ctl.Logf("root: on %s over %s after %s", r.Scratch, r.Lower, (pid1.Uptime() - start).Round(time.Millisecond))
 	if !r.Engine {
 		return func() {}, nil
 	}

@@ -8,18 +8,18 @@ package main
 import (
 	"fmt"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/ctlport"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/pid1"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 func main() {
-	atInit := uptime()
-	defer powerOff()
+	atInit := pid1.Uptime()
+	defer pid1.PowerOff()
 	// The control port's device node: the initramfs holds no /dev.
 	if err := os.MkdirAll("/dev", 0o755); err == nil {
 		_ = unix.Mount("devtmpfs", "/dev", "devtmpfs", 0, "")
@@ -32,7 +32,7 @@ func main() {
 	var u unix.Utsname
 	_ = unix.Uname(&u)
 	facts := wire.Facts{KernelRelease: unix.ByteSliceToString(u.Release[:]),
-		BootToAgent: scenario.Duration(atInit), AgentReady: scenario.Duration(uptime())}
+		BootToAgent: scenario.Duration(atInit), AgentReady: scenario.Duration(pid1.Uptime())}
 	for _, m := range []wire.Message{wire.Hello(facts), wire.Done()} {
 		line, err := wire.Encode(m)
 		if err != nil {
@@ -42,20 +42,4 @@ func main() {
 		_, _ = f.Write(append(line, '\n'))
 	}
 	_ = ctlport.Drain(f)
-}
-
-func uptime() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
-}
-
-func powerOff() {
-	unix.Sync()
-	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	for { // PID 1 must not exit
-		time.Sleep(time.Hour)
-	}
 }
