@@ -231,6 +231,9 @@ func (k *kindCell) measure(ctx context.Context) ([]byte, error) {
 	})
 	k.tl.add(scenario.EvLoadStop, ClientPod, "", "client Pod deleted")
 	k.notePressure(psiBefore, loadStart)
+	if iv, n := k.tl.pollInterval(); n > 0 {
+		k.note("kind:dataplane_poll", fmt.Sprintf("%d samples, one every %d ms on average (the dataplane events' resolution)", n, iv.Milliseconds()))
+	}
 	if c.ProxyMode == scenario.ModeIPVS {
 		k.res.Effective.IPVSAfter, _ = n.IPVS()
 	}

@@ -29,6 +29,9 @@ type timeline struct {
 	// real servers of the Service, weight 0 included.
 	taking, servers []string
 	logf            Logf
+	// the dataplane poller's samples since pollStart
+	polls     int
+	pollStart time.Time
 }
 
 func newTimeline(logf Logf) *timeline { return &timeline{api: NewAPITimeline(), logf: logf} }
@@ -117,13 +120,21 @@ func (t *timeline) pollDataplane(ctx context.Context, wg *sync.WaitGroup, n Node
 	if mode == scenario.ModeIPVS {
 		every = 50 * time.Millisecond // a /proc read
 	}
+	t.mu.Lock()
+	t.pollStart = time.Now()
+	t.mu.Unlock()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		var lastErr string
 		for ctx.Err() == nil {
+			start := time.Now()
 			taking, servers, err := n.Taking(ctx, mode, vip)
 			now := mono.Now()
+			cost := time.Since(start)
+			t.mu.Lock()
+			t.polls++
+			t.mu.Unlock()
 			if err != nil {
 				if err.Error() != lastErr && ctx.Err() == nil {
 					t.logf("dataplane poll: %v", err)
@@ -134,12 +145,30 @@ func (t *timeline) pollDataplane(ctx context.Context, wg *sync.WaitGroup, n Node
 				t.diff(now, mode, taking, servers)
 				t.mu.Unlock()
 			}
+			// A sample may take at most a fifth of a vCPU: under TCG a rule
+			// dump (nsenter + iptables-save) costs a large part of the
+			// 250 ms, and the poller must not starve the load it watches.
 			select {
 			case <-ctx.Done():
-			case <-time.After(every):
+			case <-time.After(max(every, PollBudget*cost)):
 			}
 		}
 	}()
+}
+
+// PollBudget: the dataplane poller waits at least this many times a
+// sample's own cost before the next one.
+const PollBudget = 4
+
+// pollInterval is the dataplane's mean sampling interval so far: the time
+// resolution of the dataplane's endpoint events.
+func (t *timeline) pollInterval() (time.Duration, int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.polls == 0 {
+		return 0, 0
+	}
+	return time.Since(t.pollStart) / time.Duration(t.polls), t.polls
 }
 
 // diff records the changes between the last sample and this one; t.mu held.
