@@ -1,6 +1,9 @@
 package nodeimage
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // importImagesScript loads the component images into containerd's k8s.io
 // namespace once per node (/var is the node's own volume), pinned so the
@@ -102,6 +105,11 @@ data:
 // ControlPlaneProbeTargets are the kubeadm static pods whose probes
 // probePatch relaxes (kubeadm's patch target = the container's name).
 var ControlPlaneProbeTargets = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+
+// ControlPlaneProbeBudget is how long the relaxed probes let a slow
+// control-plane component live (liveness: 20 failures 60 s apart; startup:
+// 120 x 10 s): kubeadm's control-plane wait should be no shorter.
+const ControlPlaneProbeBudget = 20 * time.Minute
 
 // probePatch is a kubeadm strategic-merge patch for one static pod.
 // kubeadm's liveness probe (15 s time-out, 8 failures 10 s apart) and its
