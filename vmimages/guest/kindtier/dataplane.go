@@ -119,19 +119,39 @@ func inKubeProxy(ctx context.Context, args ...string) (string, error) {
 	return command(ctx, nil, nil, "nsenter", append([]string{"-t", strconv.Itoa(pid), "-m", "-n", "--"}, args...)...)
 }
 
+// inNode runs a netfilter tool of the node image in the node's namespaces.
+func (n Node) inNode(ctx context.Context, args ...string) (string, error) {
+	return command(ctx, nil, nil, "nsenter", append([]string{"-t", strconv.Itoa(n.PID), "-m", "-n", "--"}, args...)...)
+}
+
 // Rules reads what kube-proxy programmed for mode: nat rules (iptables and
-// ipvs modes) or kube-proxy's nft table.
+// ipvs modes) or kube-proxy's nft table. kube-proxy's image carries only
+// the iptables extensions kube-proxy uses; a rule of another writer in the
+// same table (the CNI plugin's masquerading, kind's DNS DNAT) can make its
+// iptables-save fail ("target extension not found", 5.10-revert-C,
+// 2026-12-03), so the node image's full iptables reads it then, and the
+// read-back says so.
 func (n Node) Rules(ctx context.Context, mode scenario.ProxyMode, full bool) (string, error) {
+	var args []string
 	switch {
 	case mode == scenario.ModeNFTables && full:
-		return inKubeProxy(ctx, "nft", "list", "ruleset")
+		args = []string{"nft", "list", "ruleset"}
 	case mode == scenario.ModeNFTables:
-		return inKubeProxy(ctx, "nft", "list", "table", "ip", "kube-proxy")
+		args = []string{"nft", "list", "table", "ip", "kube-proxy"}
 	case full:
-		return inKubeProxy(ctx, "iptables-save")
+		args = []string{"iptables-save"}
 	default:
-		return inKubeProxy(ctx, "iptables-save", "-t", "nat")
+		args = []string{"iptables-save", "-t", "nat"}
 	}
+	out, err := inKubeProxy(ctx, args...)
+	if err == nil || n.PID == 0 {
+		return out, err
+	}
+	alt, altErr := n.inNode(ctx, args...)
+	if altErr != nil {
+		return out, fmt.Errorf("%w (and with the node's own tools: %v)", err, altErr)
+	}
+	return "# read with the node image's " + args[0] + ": kube-proxy's failed: " + firstLine(err.Error()) + "\n" + alt, nil
 }
 
 // IPSets is `ipset list` in the node (ipvs mode).
