@@ -94,19 +94,16 @@ func (s *Session) Close(ctx context.Context, res *scenario.CellResult) {
 	if k.cluster.Output != "" {
 		_ = k.emit.File(k.c.Name+".kind-create.txt", []byte(k.cluster.Output))
 	}
-	start := time.Now()
+	if res != nil && res.Effective.Sysctls != nil {
+		k.res = res // the deletion's figures go into the result the runner emits
+	}
 	if k.spec.Keep {
 		k.logf("kind: cluster kept (asked for)")
-	} else if err := k.cluster.Delete(context.WithoutCancel(ctx)); err != nil {
-		k.logf("delete failed after %s: %v", time.Since(start).Round(100*time.Millisecond), err)
 	} else {
-		k.logf("delete took %s", time.Since(start).Round(100*time.Millisecond))
+		_ = k.step("delete", func() error { return k.cluster.Delete(context.WithoutCancel(ctx)) })
 	}
 	k.cluster = nil
-	if res != nil && res.Effective.Sysctls != nil {
-		res.Effective.Sysctls["kind:delete_s"] = fmt.Sprintf("%.1f", time.Since(start).Seconds())
-		res.Effective.Sysctls["kind:cell_s"] = fmt.Sprintf("%.1f", time.Since(s.start).Seconds())
-	}
+	k.note("kind:cell_s", fmt.Sprintf("%.1f", time.Since(s.start).Seconds()))
 	k.logf("kind cell took %s", time.Since(s.start).Round(time.Second))
 }
 

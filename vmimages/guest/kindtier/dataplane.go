@@ -116,12 +116,18 @@ func inKubeProxy(ctx context.Context, args ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return command(ctx, nil, nil, "nsenter", append([]string{"-t", strconv.Itoa(pid), "-m", "-n", "--"}, args...)...)
+	return inNamespacesOf(ctx, pid, args...)
 }
 
 // inNode runs a netfilter tool of the node image in the node's namespaces.
 func (n Node) inNode(ctx context.Context, args ...string) (string, error) {
-	return command(ctx, nil, nil, "nsenter", append([]string{"-t", strconv.Itoa(n.PID), "-m", "-n", "--"}, args...)...)
+	return inNamespacesOf(ctx, n.PID, args...)
+}
+
+// inNamespacesOf runs a command with process pid's mount and network
+// namespaces: that container's own binaries, on its own tables.
+func inNamespacesOf(ctx context.Context, pid int, args ...string) (string, error) {
+	return command(ctx, nil, nil, "nsenter", append([]string{"-t", strconv.Itoa(pid), "-m", "-n", "--"}, args...)...)
 }
 
 // Rules reads what kube-proxy programmed for mode: nat rules (iptables and
