@@ -76,8 +76,17 @@ func addELFClosure(m *Manifest, t debtree.Tree, inputs map[string]string) error 
 	for _, g := range m.PackageGlobs {
 		n := 0
 		for _, k := range keys {
-			if ok, _ := path.Match(debtree.Canon(g), k); ok && t[k].Mode.IsRegular() {
+			ok, _ := path.Match(debtree.Canon(g), k)
+			switch {
+			case !ok:
+			case t[k].Mode.IsRegular():
 				m.File("/"+k, t[k].Mode.Perm(), Source{Package: "/" + k})
+				n++
+			case t[k].Mode&fs.ModeSymlink != 0:
+				// iptables 1.8.11 packages libxt_MASQUERADE.so, DNAT, SNAT,
+				// REDIRECT as links to libxt_NAT.so: without them kube-proxy's
+				// iptables-restore fails ("unknown option --random-fully")
+				m.Link("/"+k, t[k].Target)
 				n++
 			}
 		}
