@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/harness/qemu"
@@ -131,7 +133,7 @@ func collectCells(asked []scenario.Cell, res *Result) []resultfile.Cell {
 	for _, a := range asked {
 		cr := got[a.Name]
 		if cr == nil {
-			out = append(out, errorCell(a.Name, missingCellReason(res)))
+			out = append(out, errorCell(a.Name, missingCellReason(res, a.Name)))
 			continue
 		}
 		c := resultfile.Cell{Name: a.Name, Result: cr, Verdict: verdict.Judge(cr)}
@@ -169,17 +171,39 @@ func errorCell(name, msg string) resultfile.Cell {
 	return resultfile.Cell{Name: name, Verdict: verdict.Verdict{Status: verdict.Error, Reasons: []string{msg}}, Error: msg}
 }
 
-// missingCellReason says why a cell has no result, with everything the
-// guest or the wire reported.
-func missingCellReason(res *Result) string {
+// missingCellReason says why cell has no result, with everything the
+// guest or the wire reported; of the runner's joined per-cell failures only
+// cell's own.
+func missingCellReason(res *Result, cell string) string {
 	msg := "the guest reported no result for this cell"
 	for _, ge := range res.Errors {
-		msg += "; " + ge.Error()
+		msg += "; " + ownFailures(ge.Error(), cell)
 	}
 	for _, de := range res.Undecodable {
 		msg += "; harness error: " + de.Error()
 	}
 	return msg
+}
+
+// ownFailures keeps, of a joined error ("...: 2 errors occurred:\n\t* cell
+// a: ...\n\t* cell b: ..."), the head and the entries of cell; a message
+// with no entry for cell stays whole.
+func ownFailures(msg, cell string) string {
+	parts := strings.Split(strings.TrimRight(msg, "\n"), "\n\t* ")
+	if len(parts) < 2 {
+		return msg
+	}
+	var own []string
+	for _, p := range parts[1:] {
+		if strings.HasPrefix(p, "cell "+cell+": ") {
+			own = append(own, strings.TrimRight(p, "\n"))
+		}
+	}
+	if len(own) == 0 {
+		return msg
+	}
+	head := regexp.MustCompile(`\d+ errors? occurred:$`).ReplaceAllString(parts[0], "")
+	return head + strings.Join(own, "; ")
 }
 
 func statusOf(err error) (resultfile.RunStatus, string) {
