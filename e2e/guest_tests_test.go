@@ -28,6 +28,7 @@ var guestTestPackages = []struct {
 }{
 	{"proxy", "./vmimages/guest/proxy", []string{"TestNFTablesRulesApply", "TestIPTablesRulesApply", "TestIPVSModeCompanionsApply"}},
 	{"runner", "./vmimages/guest/runner", []string{"TestRunCellsHost"}},
+	{"kindtier", "./vmimages/guest/kindtier", []string{"TestRunModelInNewNetns"}},
 }
 
 // guestTestDir is where the test binaries land in the guest.

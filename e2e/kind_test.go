@@ -111,6 +111,13 @@ var _ = Describe("kind tier", Label("kind"), func() {
 				Expect(eff.Rules).To(ContainSubstring("table ip kube-proxy"))
 			}
 
+			By(c.Name + ": the node's read-back was compared with the dataplane tier's for the same endpoints")
+			Expect(eff.Fidelity).NotTo(BeNil(), "no fidelity report")
+			Expect(eff.Fidelity.Error).To(BeEmpty(), "fidelity not compared")
+			Expect(eff.Fidelity.Compared["rules"]).To(BeNumerically(">", 0))
+			Expect(eff.Fidelity.Endpoints).To(Equal(r.Cell.Rollout.Replicas))
+			AddReportEntry(c.Name+" fidelity", fmt.Sprintf("%d differences explained, %d unexplained: %q", len(eff.Fidelity.Explained), len(eff.Fidelity.Differences), eff.Fidelity.Differences))
+
 			By(c.Name + ": the rollout came from kubectl rollout restart and the API's watch, the records from the client Pod")
 			Expect(eventPods(r, scenario.EvTerminating)).To(HaveLen(r.Cell.Rollout.Replicas), "every old pod got its deletion timestamp")
 			Expect(eventPods(r, scenario.EvPodDeleted)).To(HaveLen(r.Cell.Rollout.Replicas))

@@ -41,6 +41,9 @@ type Fidelity struct {
 	// Ignored counts lines about objects only the real cluster has (the
 	// API server's own "kubernetes" Service).
 	Ignored int `json:"ignored"`
+	// IgnoredFor names what was ignored when it is not only the API
+	// server's Service (kind: kube-dns too).
+	IgnoredFor string `json:"ignored_for,omitempty"`
 	// Differences nobody has explained: the dataplane tier is wrong there,
 	// or the comparison is.
 	Differences []string `json:"differences"`

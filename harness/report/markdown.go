@@ -107,8 +107,12 @@ func renderFidelity(b *strings.Builder, f *scenario.Fidelity) {
 	if f.Model != "" && f.KubeProxy != f.Model {
 		against = fmt.Sprintf(" (kube-proxy %s against the dataplane tier's model, %s)", f.KubeProxy, f.Model)
 	}
-	fmt.Fprintf(b, "  - fidelity%s: %d lines compared, %d ignored (the API server's own Service), %d differences explained, **%d unexplained**\n",
-		against, lines, f.Ignored, len(f.Explained), len(f.Differences))
+	ignored := "the API server's own Service"
+	if f.IgnoredFor != "" {
+		ignored = f.IgnoredFor
+	}
+	fmt.Fprintf(b, "  - fidelity%s: %d lines compared, %d ignored (%s), %d differences explained, **%d unexplained**\n",
+		against, lines, f.Ignored, mdEscape(ignored), len(f.Explained), len(f.Differences))
 	for _, d := range f.Differences {
 		fmt.Fprintf(b, "    - `%s`\n", strings.ReplaceAll(d, "`", "'"))
 	}

@@ -2,6 +2,7 @@
 package cmds
 
 import (
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/kindtier"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/kubeproxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/load"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/server"
@@ -13,6 +14,8 @@ func Subcommands() map[string]func(args []string) int {
 	return map[string]func(args []string) int{
 		"serve": server.Main,
 		"load":  load.Main,
+		// the kind tier's fidelity check: the dataplane tier in a network namespace of its own
+		kindtier.ModelCommand: kindtier.ModelMain,
 		// the kube-proxy tier's control plane, started and stopped: `make bench-controlplane`
 		"controlplane-bench": kubeproxy.BenchMain,
 	}

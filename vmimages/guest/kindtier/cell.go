@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/kubeproxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -134,6 +136,10 @@ type kindCell struct {
 	cluster *Cluster
 	vip     string // ClusterIP:80
 	applied bool   // the workload exists (a retry rolls it again)
+	// what readBack saw, for the fidelity check after the load
+	snapEps []proxy.Endpoint
+	facts   ClusterFacts
+	factErr error
 }
 
 func (k *kindCell) note(key, value string) { k.res.Effective.Sysctls[key] = value }
@@ -236,6 +242,7 @@ func (k *kindCell) measure(ctx context.Context) ([]byte, error) {
 	}
 	stopWatch()
 	wg.Wait()
+	k.fidelity(ctx)
 	if rolloutErr != nil {
 		return nil, rolloutErr
 	}
@@ -405,6 +412,53 @@ func (k *kindCell) readBack(ctx context.Context, n Node) {
 			eff.IPSets += "\n# " + err.Error()
 		}
 	}
+	k.snapEps = nil
+	for _, ip := range TakingTraffic(k.c.ProxyMode, eff.Rules, eff.IPVS, k.vip, ServerPort) {
+		k.snapEps = append(k.snapEps, proxy.Endpoint{Pod: k.tl.api.PodByIP(ip), IP: net.ParseIP(ip).To4()})
+	}
+	raw, err := Kubectl(ctx, nil, "get", "services,endpointslices,nodes", "-A", "-o", "json")
+	if err == nil {
+		k.facts, err = ParseClusterFacts([]byte(raw), Service)
+	}
+	k.factErr = err
+}
+
+// fidelity programs the endpoints readBack saw with the dataplane tier in
+// a network namespace of its own and compares that with the node's
+// read-back. It runs after the load, so it cannot disturb the measurement.
+func (k *kindCell) fidelity(ctx context.Context) {
+	eff := &k.res.Effective
+	fail := func(err error) { eff.Fidelity = &scenario.Fidelity{Mode: k.c.ProxyMode, Error: err.Error()} }
+	if k.factErr != nil {
+		fail(k.factErr)
+		return
+	}
+	host, _, err := net.SplitHostPort(k.vip)
+	if err != nil {
+		fail(err)
+		return
+	}
+	cidr := eff.Sysctls["kube-proxy:clusterCIDR"]
+	if cidr == "" {
+		cidr = DefaultPodSubnet
+	}
+	spec := ModelSpec{Mode: k.c.ProxyMode, Endpoints: k.snapEps, ConnReuse: k.res.ConnReuse,
+		Service: proxy.Service{Namespace: "default", Name: Service, PortName: "http", ClusterIP: net.ParseIP(host).To4(),
+			Port: 80, TargetPort: ServerPort, ClusterCIDR: cidr, ServiceCIDR: DefaultServiceSubnet, NodeIP: k.facts.NodeIP}}
+	if n := k.c.ExpireNodestConn; n != nil {
+		spec.ExpireNodestConn = *n
+	}
+	mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	model, err := RunModel(mctx, spec)
+	if err != nil {
+		fail(err)
+		return
+	}
+	f := CompareWithModel(k.c.ProxyMode, k.c.KubernetesVersion,
+		kubeproxy.Snapshot{Rules: eff.Rules, IPVS: eff.IPVS, IPSets: eff.IPSets}, model, k.facts, len(k.snapEps))
+	eff.Fidelity = &f
+	k.logf("fidelity against the dataplane tier: %d differences explained, %d unexplained", len(f.Explained), len(f.Differences))
 }
 
 // ClientStarted says whether a client Pod phase line (phase, reason,

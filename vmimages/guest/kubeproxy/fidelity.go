@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"math"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
 )
 
 // Snapshot is one proxy's programmed state, as read back.
@@ -252,5 +254,32 @@ func minus(a, b []string) []string {
 		out = append(out, l)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// ServicePort is one port of a Service that only the real cluster has (the
+// API server's "kubernetes", kind's kube-dns), with its endpoints.
+type ServicePort struct {
+	Namespace, Name, PortName string
+	Protocol                  string // lower case, as in kube-proxy's chain names: tcp, udp
+	ClusterIP                 string
+	Endpoints                 []string // "ip:port"
+}
+
+// Ignores are the substrings that mark a read-back line as p's: its
+// ClusterIP, its port name, its iptables and nft chains and its endpoints,
+// in the forms iptables-save, nft, ipvsadm and ipset print them. Each
+// address ends in a separator so that 10.96.0.1 never matches 10.96.0.10.
+func (p ServicePort) Ignores() []string {
+	spn := p.Namespace + "/" + p.Name + ":" + p.PortName
+	out := []string{p.ClusterIP + ",", p.ClusterIP + ":", p.ClusterIP + "/32", p.ClusterIP + " ",
+		spn, p.Namespace + "/" + p.Name + "/", proxy.ServiceChainName(spn, p.Protocol)}
+	for _, ep := range p.Endpoints {
+		ip, port, err := net.SplitHostPort(ep)
+		if err != nil {
+			continue
+		}
+		out = append(out, ep, ip+","+p.Protocol+":"+port, ip+"/"+port, proxy.EndpointChainName(spn, p.Protocol, ep))
+	}
 	return out
 }
