@@ -24,7 +24,7 @@ import (
 
 // builderVersion names the assembly code; bump it when a change alters
 // the archives' bytes without changing any manifest.
-const builderVersion = "nodeimage-v2" // v2: setuid, setgid and sticky bits kept
+const builderVersion = "nodeimage-v3" // v2: setuid, setgid and sticky bits kept; v3: package globs take symlinks
 
 // Options configures Build.
 type Options struct {
