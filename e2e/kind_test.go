@@ -30,9 +30,9 @@ func tierWanted(t scenario.Tier) bool {
 // conn_reuse_mode=0 (81775 on a kernel without fix C), iptables, and
 // nftables where kube-proxy has that mode (kernel >= 5.13). KIND_CELLS
 // replaces the list: tier=kind is added to each item, and the tier's load
-// (30 requests/s, 200 client ports) unless the item sets its own.
+// (30 requests/s, 200 client ports) and preStop unless the item sets its own.
 func kindCells() string {
-	load := "/tier=kind/rate=30/ports=40000-40199"
+	load := "/tier=kind/rate=30/ports=40000-40199/prestop=" + kindPreStop
 	if s := os.Getenv("KIND_CELLS"); s != "" {
 		var items []string
 		for _, it := range strings.Split(s, ",") {
@@ -49,11 +49,25 @@ func kindCells() string {
 	return spec
 }
 
+// kindPreStop is the kind tier's preStop sleep, the usual remedy for a proxy
+// that programs an endpoint's removal after the pod has exited. The other
+// tiers need none (their proxy is programmed before SIGTERM or within a
+// second); in a TCG kind node kube-proxy removed the first old pod 44 s
+// after it exited (5.10-revert-C, iptables, 20261203T185334Z), and every
+// SYN sent to the dead pod left a SYN_SENT conntrack entry that kept its
+// reused client port DNATed to that pod for 120 s: 3083 of 3098 later
+// requests on those ports timed out. 15 s covers kube-proxy once it has a
+// CPU request of its own (kindtier.KubeProxyCPURequest).
+const kindPreStop = "15s"
+
 // withKindLoad adds tier=kind and the kind tier's load keys an item lacks:
 // under TCG the client Pod keeps a 30/s schedule beside a whole control
 // plane, not the other tiers' 100/s.
 func withKindLoad(item string) string {
 	item += "/tier=kind"
+	if !strings.Contains(item, "/prestop=") {
+		item += "/prestop=" + kindPreStop
+	}
 	if !strings.Contains(item, "/rate=") {
 		item += "/rate=30"
 	}

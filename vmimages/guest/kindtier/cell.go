@@ -181,6 +181,12 @@ func (k *kindCell) setUp(ctx context.Context) error {
 	} else {
 		k.note("kind:coredns", "scaled to 0 replicas (the workload uses no DNS; saves the guest's CPU under TCG)")
 	}
+	// Before the image load, so the replacement pod starts meanwhile.
+	if _, err := Kubectl(ctx, nil, "-n", "kube-system", "set", "resources", "daemonset", "kube-proxy",
+		"--requests=cpu="+KubeProxyCPURequest); err != nil {
+		return fmt.Errorf("give kube-proxy a CPU request: %w", err)
+	}
+	k.note("kind:kube_proxy_cpu_request", KubeProxyCPURequest+" (deviation: kubeadm's DaemonSet has none, and a BestEffort kube-proxy starved under TCG)")
 	if err := k.step("app_image_load", func() error { return k.cluster.LoadApp(ctx, k.spec.AppImage) }); err != nil {
 		return err
 	}
@@ -265,6 +271,10 @@ func (k *kindCell) measure(ctx context.Context) ([]byte, error) {
 // kubeProxyReady waits for the kube-proxy Pod and for its /proxyMode (read
 // in the node's network namespace) to name the cell's mode.
 func (k *kindCell) kubeProxyReady(ctx context.Context) error {
+	// the pod with the CPU request, not the one it replaces
+	if out, err := KubectlWait(ctx, "-n", "kube-system", "rollout", "status", "daemonset/kube-proxy", "--timeout="+k.wait.String()); err != nil {
+		return fmt.Errorf("kube-proxy DaemonSet rollout: %w: %s", err, strings.TrimSpace(out))
+	}
 	var pods string
 	var last error
 	if err := untilEvery(ctx, k.wait, 3*time.Second, func() bool {

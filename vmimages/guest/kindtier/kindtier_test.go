@@ -94,7 +94,7 @@ func TestWorkloadManifest(t *testing.T) {
 	if ct.Resources.Requests["cpu"] != ServerCPURequest || ct.Resources.Limits != nil {
 		t.Errorf("server resources %+v", ct.Resources)
 	}
-	if ct.Readiness.Delay != 2 || ct.Lifecycle.PreStop.Sleep.Seconds != 2 || dep.Template.Spec.Grace != 30 {
+	if ct.Readiness.Delay != 2 || ct.Lifecycle.PreStop.Sleep.Seconds != 2 || dep.Template.Spec.Grace != 32 {
 		t.Errorf("readiness %d preStop %d grace %d", ct.Readiness.Delay, ct.Lifecycle.PreStop.Sleep.Seconds, dep.Template.Spec.Grace)
 	}
 	// no preStop asked: no lifecycle at all (a sleep of 0 needs a feature gate)
