@@ -242,6 +242,8 @@ var kindExplanations = []struct {
 		"the node image's CNI plugins (ptp's per-pod ipMasq chains, portmap's hostport chains), not kube-proxy's"},
 	{regexp.MustCompile(`^rules: only kube-proxy: .*\bKUBE-KUBELET-CANARY\b`),
 		"the kubelet's canary chain (it watches for a flush of its tables), not kube-proxy's"},
+	{regexp.MustCompile(`^rules: only kube-proxy: \[mangle\] :KUBE-IPTABLES-HINT\b`),
+		"the kubelet's hint chain (since v1.24 it marks which iptables backend the node uses), not kube-proxy's"},
 	{regexp.MustCompile(`^rules: only kube-proxy: \[\w+\] :(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) (ACCEPT|DROP)$`),
 		"a table's built-in chain, there because another writer on the node uses that table"},
 	{regexp.MustCompile(`^rules: only kube-proxy: \[(inet|ip|ip6) (nat|filter|mangle|raw|security)[^\]]*\] `),

@@ -74,6 +74,7 @@ COMMIT
 *mangle
 :PREROUTING ACCEPT [10:600]
 :KUBE-KUBELET-CANARY - [0:0]
+:KUBE-IPTABLES-HINT - [0:0]
 COMMIT
 *nat
 :PREROUTING ACCEPT [3:180]
@@ -103,8 +104,8 @@ COMMIT
 	if f.Ignored != 5 {
 		t.Errorf("ignored %d lines, want the 5 of kube-dns", f.Ignored)
 	}
-	if len(f.Explained) != 8 {
-		t.Errorf("explained %d, want 8: the mangle table's 2, docker's 3, the CNI plugins' 3: %q", len(f.Explained), f.Explained)
+	if len(f.Explained) != 9 {
+		t.Errorf("explained %d, want 9: the mangle table's 3, docker's 3, the CNI plugins' 3: %q", len(f.Explained), f.Explained)
 	}
 	if !strings.Contains(f.IgnoredFor, "kube-system/kube-dns:dns-tcp") {
 		t.Errorf("ignored for %q", f.IgnoredFor)
