@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -14,7 +15,8 @@ import (
 // loadBenchScript sets up one Service the way iptables mode does (a DNAT
 // from the VIP to a pod address on a dummy link, so conntrack is engaged),
 // then drives it for the same time and concurrency with the scenario's
-// load generator and with Debian's ab. All traffic stays in the guest.
+// load generator and with Debian's ab, --pairs times in one boot, the order
+// alternating. All traffic stays in the guest.
 const loadBenchScript = `set -e
 /sbin/ip link set lo up
 /sbin/ip link add pod0 type dummy
@@ -22,41 +24,48 @@ const loadBenchScript = `set -e
 /sbin/ip addr add 10.244.0.5/32 dev pod0
 # The route a node's default route would give; DNAT in OUTPUT comes after routing.
 /sbin/ip route add 10.96.0.0/16 dev pod0
-iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport 80 -j DNAT --to-destination 10.244.0.5:8080
-# ab gets its own Service port: connect() needs a free 4-tuple, and after a
-# fast generator run the TIME_WAIT entries toward :80 hold most even
+# Every run gets its own Service port: connect() needs a free 4-tuple, and
+# after a fast run the TIME_WAIT entries toward its port hold most
 # ephemeral ports for 60 s (on a 597 conn/s machine ab then failed with
 # EADDRNOTAVAIL and printed no summary). Same pod, same DNAT path.
-iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport 81 -j DNAT --to-destination 10.244.0.5:8080
+for p in $(seq 80 $((80 + 2 * %[3]d - 1))); do
+  iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport $p -j DNAT --to-destination 10.244.0.5:8080
+done
 # The server must not hold the script's stdout open, or exec waits for it.
 /init serve --name bench --port 8080 >/dev/null 2>&1 &
 server=$!
 sleep 0.5
-/init load --config '{"target":"10.96.0.10:80","closed_loop":true,"concurrency":%[1]d,"port_range":"32768 60999","timeout":"3s","max_duration":"%[2]ds","out":"/tmp/load.jsonl"}'
-# Its span: first intended start to last answer, as ab times its own run.
-span=$(awk -F'[:,{}]' '{for(k=1;k<NF;k++){if($k=="\"i\"")I=$(k+1); if($k=="\"t\"")T=$(k+1)} if(min==""||I<min)min=I; if(I+T>max)max=I+T} END{printf "%%.3f", (max-min)/1e9}' /tmp/load.jsonl)
-echo "LOAD ok=$(grep -c '"p":' /tmp/load.jsonl || true) failed=$(grep -vc '"p":' /tmp/load.jsonl || true) span=$span"
-sleep 1
+gen() {
+  /init load --config '{"target":"10.96.0.10:'$1'","closed_loop":true,"concurrency":%[1]d,"port_range":"32768 60999","timeout":"3s","max_duration":"%[2]ds","out":"/tmp/load.jsonl"}'
+  # Its span: first intended start to last answer, as ab times its own run.
+  span=$(awk -F'[:,{}]' '{for(k=1;k<NF;k++){if($k=="\"i\"")I=$(k+1); if($k=="\"t\"")T=$(k+1)} if(min==""||I<min)min=I; if(I+T>max)max=I+T} END{printf "%%.3f", (max-min)/1e9}' /tmp/load.jsonl)
+  echo "LOAD ok=$(grep -c '"p":' /tmp/load.jsonl || true) failed=$(grep -vc '"p":' /tmp/load.jsonl || true) span=$span"
+}
 # All of ab's output: when it stops early its reason is the line that matters.
-ab -q -r -n 10000000 -t %[2]d -c %[1]d http://10.96.0.10:81/ 2>&1 || echo "ab exited $?"
+abrun() { ab -q -r -n 10000000 -t %[2]d -c %[1]d http://10.96.0.10:$1/ 2>&1 || echo "ab exited $?"; }
+for i in $(seq 0 $((%[3]d - 1))); do
+  echo "PAIR $i"
+  if [ $((i %% 2)) = 0 ]; then gen $((80 + 2 * i)); sleep 1; abrun $((81 + 2 * i)); else abrun $((81 + 2 * i)); sleep 1; gen $((80 + 2 * i)); fi
+  sleep 1
+done
 kill $server
 `
 
 func newBenchLoadCommand(g *globalFlags) *cobra.Command {
-	var concurrency, seconds int
+	var concurrency, seconds, pairs int
 	cmd := &cobra.Command{
 		Use:   "bench-load",
 		Short: "Connections/s of the scenario's load generator beside ab, in one guest, against the same Service",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if concurrency < 1 || seconds < 1 {
-				return fmt.Errorf("--concurrency and --seconds must be >= 1 (got %d, %d)", concurrency, seconds)
+			if concurrency < 1 || seconds < 1 || pairs < 1 {
+				return fmt.Errorf("--concurrency, --seconds and --pairs must be >= 1 (got %d, %d, %d)", concurrency, seconds, pairs)
 			}
 			env, err := run.Prepare(cmd.Context(), g.options())
 			if err != nil {
 				return err
 			}
-			script := fmt.Sprintf(loadBenchScript, concurrency, seconds)
+			script := fmt.Sprintf(loadBenchScript, concurrency, seconds, pairs)
 			res, err := bootExec(cmd.Context(), env, "", nil, []string{script})
 			if err != nil {
 				return err
@@ -64,21 +73,54 @@ func newBenchLoadCommand(g *globalFlags) *cobra.Command {
 			if res.ExitCode != 0 {
 				return fmt.Errorf("benchmark script failed: %+v", res)
 			}
-			b, err := parseLoadBench(res.Stdout, seconds)
+			bs, err := parseLoadBenchPairs(res.Stdout, seconds)
 			if err != nil {
 				return fmt.Errorf("%w\n%s", err, res.Stdout)
 			}
-			fmt.Printf("kernel=%s accel=%s concurrency=%d seconds=%d (closed loop, one request per connection, iptables DNAT)\n",
-				env.Kernel.Entry.Name, env.Accel, concurrency, seconds)
-			fmt.Printf("  rolloutlab load: %8.1f conn/s  (%d ok, %d failed)\n", b.loadRate, b.loadOK, b.loadFailed)
-			fmt.Printf("  ab:              %8.1f conn/s  (%d complete, %d failed)\n", b.abRate, b.abComplete, b.abFailed)
-			fmt.Printf("  ratio load/ab:   %8.2f\n", b.loadRate/b.abRate)
+			fmt.Printf("kernel=%s accel=%s concurrency=%d seconds=%d pairs=%d (closed loop, one request per connection, iptables DNAT; order alternates)\n",
+				env.Kernel.Entry.Name, env.Accel, concurrency, seconds, len(bs))
+			var ratios []float64
+			for i, b := range bs {
+				ratios = append(ratios, b.loadRate/b.abRate)
+				fmt.Printf("  pair %d: rolloutlab load %7.1f conn/s (%d ok, %d failed)  ab %7.1f conn/s (%d complete, %d failed)  load/ab %.2f\n",
+					i+1, b.loadRate, b.loadOK, b.loadFailed, b.abRate, b.abComplete, b.abFailed, b.loadRate/b.abRate)
+			}
+			sort.Float64s(ratios)
+			fmt.Printf("  ratio load/ab: median %.2f (%.2f-%.2f over %d pairs)\n", medianRatio(ratios), ratios[0], ratios[len(ratios)-1], len(ratios))
 			return nil
 		},
 	}
 	cmd.Flags().IntVarP(&concurrency, "concurrency", "c", 8, "connections in flight (both generators)")
 	cmd.Flags().IntVar(&seconds, "seconds", 10, "how long each generator runs")
+	cmd.Flags().IntVar(&pairs, "pairs", 5, "paired runs (generator and ab) in the one boot")
 	return cmd
+}
+
+// medianRatio of sorted values.
+func medianRatio(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// parseLoadBenchPairs splits the script's output at its PAIR lines and
+// reads each pair; a pair without both figures is an error.
+func parseLoadBenchPairs(out string, seconds int) ([]loadBench, error) {
+	chunks := strings.Split(out, "PAIR ")
+	var bs []loadBench
+	for _, c := range chunks[1:] {
+		b, err := parseLoadBench(c, seconds)
+		if err != nil {
+			return nil, fmt.Errorf("pair %d: %w", len(bs)+1, err)
+		}
+		bs = append(bs, b)
+	}
+	if len(bs) == 0 {
+		return nil, fmt.Errorf("benchmark output has no PAIR line")
+	}
+	return bs, nil
 }
 
 type loadBench struct {

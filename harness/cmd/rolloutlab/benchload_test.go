@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,6 +28,32 @@ Requests per second:    198.61 [#/sec] (mean)
 	}
 	if _, err := parseLoadBench("LOAD ok=1 failed=0\n", 10); err == nil {
 		t.Error("missing ab summary must be an error")
+	}
+}
+
+func TestParseLoadBenchPairs(t *testing.T) {
+	pair := func(ok int, ab string) string {
+		return "PAIR x\nload: written\nLOAD ok=" + fmt.Sprint(ok) + " failed=0 span=10.000\nComplete requests:      100\nFailed requests:        0\nRequests per second:    " + ab + " [#/sec] (mean)\n"
+	}
+	bs, err := parseLoadBenchPairs("set-up noise\n"+pair(2000, "250.00")+pair(2600, "260.00"), 10)
+	if err != nil || len(bs) != 2 || bs[0].loadRate != 200 || bs[1].abRate != 260 {
+		t.Fatalf("parsed %+v %v", bs, err)
+	}
+	if _, err := parseLoadBenchPairs(pair(2000, "250.00")+"PAIR 1\nLOAD ok=1 failed=0\nab exited 1\n", 10); err == nil || !strings.Contains(err.Error(), "pair 2") {
+		t.Errorf("a pair without ab's summary: %v, want an error naming pair 2", err)
+	}
+	if _, err := parseLoadBenchPairs("no pairs here", 10); err == nil {
+		t.Error("no PAIR line accepted")
+	}
+	script := fmt.Sprintf(loadBenchScript, 8, 10, 5)
+	if strings.Contains(script, "%!") || !strings.Contains(script, "seq 80 $((80 + 2 * 5 - 1))") || !strings.Contains(script, `"concurrency":8`) {
+		t.Errorf("rendered script:\n%s", script)
+	}
+	if m := medianRatio([]float64{0.9, 1.0, 1.2}); m != 1.0 {
+		t.Errorf("median %v", m)
+	}
+	if m := medianRatio([]float64{0.9, 1.1}); m != 1.0 {
+		t.Errorf("even median %v", m)
 	}
 }
 
