@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -223,6 +224,10 @@ func (k *kindCell) measure(ctx context.Context) ([]byte, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("%w (dataplane takes %d of %d pods)", err, k.tl.takingCount(), c.Rollout.Replicas)
 	}
+	programmed := time.Now()
+	if err := k.step("kube_proxy_synced", func() error { return k.syncedSince(ctx, programmed) }); err != nil {
+		k.logf("%v: reading back what is there", err)
+	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	k.readBack(rctx, n)
 	cancel()
@@ -305,7 +310,11 @@ func (k *kindCell) kubeProxyReady(ctx context.Context) error {
 }
 
 // proxyMode asks kube-proxy's metrics server which mode it runs in.
-func proxyMode(nsPath string) (string, error) {
+func proxyMode(nsPath string) (string, error) { return kubeProxyGet(nsPath, "/proxyMode") }
+
+// kubeProxyGet fetches a path of kube-proxy's metrics server in the node's
+// network namespace and returns the body.
+func kubeProxyGet(nsPath, path string) (string, error) {
 	var body string
 	err := node.InNetns(nsPath, func() error {
 		conn, err := net.DialTimeout("tcp", "127.0.0.1:10249", 3*time.Second)
@@ -314,7 +323,7 @@ func proxyMode(nsPath string) (string, error) {
 		}
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.WriteString(conn, "GET /proxyMode HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+		if _, err := io.WriteString(conn, "GET "+path+" HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
 			return err
 		}
 		b, err := io.ReadAll(conn)
@@ -323,6 +332,53 @@ func proxyMode(nsPath string) (string, error) {
 		return err
 	})
 	return body, err
+}
+
+// syncedSince waits until kube-proxy reports a completed sync at or after
+// t. The dataplane poller sees IPVS real servers in the middle of a sync,
+// before its ipsets and iptables-restore are written (the first 5.10-revert-C
+// ipvs:0 read-back had no KUBE-LOOP-BACK entries); any sync that completes
+// after the pods were seen in the dataplane includes them.
+func (k *kindCell) syncedSince(ctx context.Context, t time.Time) error {
+	var last time.Time
+	var lastErr error
+	// a sync comes at least every syncPeriod (30 s in kind's configuration)
+	err := untilEvery(ctx, min(k.wait, 2*time.Minute), time.Second, func() bool {
+		var m string
+		if m, lastErr = kubeProxyGet(k.cluster.NetNS(), "/metrics"); lastErr != nil {
+			return false
+		}
+		var ok bool
+		if last, ok = LastSync(m); !ok {
+			lastErr = fmt.Errorf("no %s in kube-proxy's metrics", lastSyncMetric)
+			return false
+		}
+		return !last.Before(t)
+	})
+	if err != nil {
+		return fmt.Errorf("kube-proxy's last sync %s, want one after %s: %w (last error: %v)", last.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano), err, lastErr)
+	}
+	return nil
+}
+
+const lastSyncMetric = "kubeproxy_sync_proxy_rules_last_timestamp_seconds"
+
+// LastSync reads when kube-proxy last completed a sync of its rules from
+// its Prometheus metrics text.
+func LastSync(metrics string) (time.Time, bool) {
+	for _, line := range strings.Split(metrics, "\n") {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || name != lastSyncMetric {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil || v <= 0 {
+			return time.Time{}, false
+		}
+		sec, frac := math.Modf(v)
+		return time.Unix(int64(sec), int64(frac*1e9)), true
+	}
+	return time.Time{}, false
 }
 
 // connReuse records conn_reuse_mode as kube-proxy left it in the node's

@@ -421,3 +421,21 @@ func TestCloneResultSharesNothing(t *testing.T) {
 		t.Errorf("second attempt lost set-up: %+v", b.Effective.Sysctls)
 	}
 }
+
+func TestLastSync(t *testing.T) {
+	m := `# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced
+# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge
+kubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7968716354589639e+09
+kubeproxy_sync_proxy_rules_duration_seconds_count 12
+`
+	got, ok := LastSync(m)
+	if !ok || got.Unix() != 1796871635 || got.Nanosecond() < 458e6 || got.Nanosecond() > 460e6 {
+		t.Errorf("LastSync = %v %v", got, ok)
+	}
+	if _, ok := LastSync("kubeproxy_sync_proxy_rules_last_timestamp_seconds 0\n"); ok {
+		t.Error("a zero timestamp (no sync yet) accepted")
+	}
+	if _, ok := LastSync("kubeproxy_network_programming_duration_seconds_count 3\n"); ok {
+		t.Error("metrics without the gauge accepted")
+	}
+}

@@ -242,6 +242,8 @@ var kindExplanations = []struct {
 		"the node image's CNI plugins (ptp's per-pod ipMasq chains, portmap's hostport chains), not kube-proxy's"},
 	{regexp.MustCompile(`^rules: only kube-proxy: .*\bKUBE-KUBELET-CANARY\b`),
 		"the kubelet's canary chain (it watches for a flush of its tables), not kube-proxy's"},
+	{regexp.MustCompile(`^rules: only kube-proxy: \[filter\] .*\bKUBE-FIREWALL\b`),
+		"the kubelet's KUBE-FIREWALL (its guard against route_localnet, kubernetes#90259): kube-proxy's iptables mode writes the same rule, its ipvs mode does not"},
 	{regexp.MustCompile(`^rules: only kube-proxy: \[mangle\] :KUBE-IPTABLES-HINT\b`),
 		"the kubelet's hint chain (since v1.24 it marks which iptables backend the node uses), not kube-proxy's"},
 	{regexp.MustCompile(`^rules: only kube-proxy: \[\w+\] :(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) (ACCEPT|DROP)$`),
