@@ -124,7 +124,7 @@ func unixMode(m fs.FileMode) uint32 {
 }
 
 // RequestArchive returns an uncompressed newc cpio holding files (mode 0644)
-// and their parent directories, to append after base.cpio.gz (Linux unpacks
+// and their parent directories, to append after base.cpio (Linux unpacks
 // concatenated archives). Keys are paths such as "/rolloutlab/request.json".
 //
 // Appended after a compressed archive, it must start at a 4-byte aligned

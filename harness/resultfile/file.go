@@ -65,6 +65,9 @@ type KernelInfo struct {
 type ImageInfo struct {
 	SHA256 string `json:"sha256"`
 	Key    string `json:"key"`
+	// File is the base archive's name, which says its format: base.cpio
+	// (uncompressed) since 2026-12-04, base.cpio.gz before.
+	File string `json:"file,omitempty"`
 }
 
 // HarnessInfo identifies the code that produced the result.

@@ -26,7 +26,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		Tier:      tierOf(cells),
 		StartedAt: time.Now().UTC(),
 		Kernel:    env.KernelInfo(),
-		Image:     resultfile.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key},
+		Image:     resultfile.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key, File: filepath.Base(env.Image.Path)},
 		QEMU:      resultfile.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB},
 		Host:      resultfile.Host(),
 	}

@@ -75,7 +75,7 @@ func measured(c scenario.Cell) *scenario.CellResult {
 func testEnv(t *testing.T, vm VM) *Env {
 	t.Helper()
 	dir := t.TempDir()
-	img := filepath.Join(dir, "base.cpio.gz")
+	img := filepath.Join(dir, "base.cpio")
 	if err := os.WriteFile(img, []byte("070701 stand-in"), 0o644); err != nil {
 		t.Fatal(err)
 	}
