@@ -24,13 +24,23 @@ const loadBenchScript = `set -e
 /sbin/ip addr add 10.244.0.5/32 dev pod0
 # The route a node's default route would give; DNAT in OUTPUT comes after routing.
 /sbin/ip route add 10.96.0.0/16 dev pod0
-# Every run gets its own Service port: connect() needs a free 4-tuple, and
-# after a fast run the TIME_WAIT entries toward its port hold most
-# ephemeral ports for 60 s (on a 597 conn/s machine ab then failed with
-# EADDRNOTAVAIL and printed no summary). Same pod, same DNAT path.
-for p in $(seq 80 $((80 + 2 * %[3]d - 1))); do
-  iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport $p -j DNAT --to-destination 10.244.0.5:8080
+# Every run gets its own Service port and its own pod address. The server
+# closes first, so its TIME_WAIT sockets hold (pod:8080, client:port) for
+# 60 s; a later run reusing those client ports toward the same pod address
+# collides with them after DNAT. At 829 conn/s (8286 in the first 10 s
+# run) ab then stalled with "apr_pollset_poll: The timeout specified has
+# expired" and the next generator runs timed out; on a 597 conn/s machine
+# ab failed with EADDRNOTAVAIL and printed no summary. Same server, same
+# DNAT path.
+for r in $(seq 0 $((2 * %[3]d - 1))); do
+  /sbin/ip addr add 10.244.1.$((r + 1))/32 dev pod0
+  iptables -t nat -A OUTPUT -d 10.96.0.10/32 -p tcp --dport $((80 + r)) -j DNAT --to-destination 10.244.1.$((r + 1)):8080
 done
+# The guest's default conntrack table (8192 entries in 1 GiB) fills within
+# one fast run, each connection staying 120 s in TIME_WAIT, and then SYNs
+# are dropped ("nf_conntrack: table full"); kube-proxy raises it on a node
+# (conntrack.maxPerCore 32768), and the table is flushed between runs.
+echo 131072 > /proc/sys/net/netfilter/nf_conntrack_max
 # The server must not hold the script's stdout open, or exec waits for it.
 /init serve --name bench --port 8080 >/dev/null 2>&1 &
 server=$!
@@ -46,9 +56,12 @@ abrun() { ab -q -r -n 10000000 -t %[2]d -c %[1]d http://10.96.0.10:$1/ 2>&1 || e
 for i in $(seq 0 $((%[3]d - 1))); do
   echo "PAIR $i"
   if [ $((i %% 2)) = 0 ]; then gen $((80 + 2 * i)); sleep 1; abrun $((81 + 2 * i)); else abrun $((81 + 2 * i)); sleep 1; gen $((80 + 2 * i)); fi
+  echo "CONNTRACK count=$(cat /proc/sys/net/netfilter/nf_conntrack_count) max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)"
+  conntrack -F >/dev/null 2>&1 || true
   sleep 1
 done
 kill $server
+dmesg | grep -i 'table full' | tail -n 3 || true
 `
 
 func newBenchLoadCommand(g *globalFlags) *cobra.Command {
