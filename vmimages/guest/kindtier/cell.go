@@ -350,11 +350,15 @@ func (k *kindCell) syncedSince(ctx context.Context, t time.Time) error {
 		}
 		var ok bool
 		if last, ok = LastSync(m); !ok {
-			lastErr = fmt.Errorf("no %s in kube-proxy's metrics", lastSyncMetric)
-			return false
+			// a release without the gauge will not grow one: stop waiting
+			lastErr = fmt.Errorf("no %s for IPv4 in kube-proxy's metrics", lastSyncMetric)
+			return true
 		}
 		return !last.Before(t)
 	})
+	if err == nil && lastErr != nil {
+		return lastErr
+	}
 	if err != nil {
 		return fmt.Errorf("kube-proxy's last sync %s, want one after %s: %w (last error: %v)", last.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano), err, lastErr)
 	}
@@ -363,15 +367,26 @@ func (k *kindCell) syncedSince(ctx context.Context, t time.Time) error {
 
 const lastSyncMetric = "kubeproxy_sync_proxy_rules_last_timestamp_seconds"
 
-// LastSync reads when kube-proxy last completed a sync of its rules from
-// its Prometheus metrics text.
+// LastSync reads when kube-proxy's IPv4 proxier last completed a sync of
+// its rules from its Prometheus metrics text (v1.34 labels the gauge by
+// ip_family; older releases have no label).
 func LastSync(metrics string) (time.Time, bool) {
 	for _, line := range strings.Split(metrics, "\n") {
-		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok || name != lastSyncMetric {
+		line = strings.TrimSpace(line)
+		rest, ok := strings.CutPrefix(line, lastSyncMetric)
+		if !ok {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if strings.HasPrefix(rest, "{") {
+			labels, value, ok := strings.Cut(rest, "}")
+			if !ok || !strings.Contains(labels, `ip_family="IPv4"`) {
+				continue
+			}
+			rest = value
+		} else if !strings.HasPrefix(rest, " ") {
+			continue // another metric with this prefix
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
 		if err != nil || v <= 0 {
 			return time.Time{}, false
 		}

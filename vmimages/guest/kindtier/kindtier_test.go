@@ -425,12 +425,17 @@ func TestCloneResultSharesNothing(t *testing.T) {
 func TestLastSync(t *testing.T) {
 	m := `# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced
 # TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge
-kubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7968716354589639e+09
+kubeproxy_sync_proxy_rules_last_timestamp_seconds_x 5
+kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv6"} 1.7968716e+09
+kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"} 1.7968716354589639e+09
 kubeproxy_sync_proxy_rules_duration_seconds_count 12
 `
 	got, ok := LastSync(m)
 	if !ok || got.Unix() != 1796871635 || got.Nanosecond() < 458e6 || got.Nanosecond() > 460e6 {
 		t.Errorf("LastSync = %v %v", got, ok)
+	}
+	if got, ok := LastSync("kubeproxy_sync_proxy_rules_last_timestamp_seconds 1.5e+09\n"); !ok || got.Unix() != 1.5e9 {
+		t.Errorf("an unlabelled gauge (older releases): %v %v", got, ok)
 	}
 	if _, ok := LastSync("kubeproxy_sync_proxy_rules_last_timestamp_seconds 0\n"); ok {
 		t.Error("a zero timestamp (no sync yet) accepted")
