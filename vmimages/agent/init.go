@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -165,12 +166,9 @@ func loadModules(release string, names []string, ctl *control) ([]string, error)
 	if err != nil && len(order) > 0 {
 		return nil, err
 	}
-	var loaded []string
-	for _, n := range order {
-		if err := idx.insert(n); err != nil {
-			return loaded, err
-		}
-		loaded = append(loaded, n)
+	loaded, err := idx.insertAll(order, runtime.NumCPU(), idx.insert)
+	if err != nil {
+		return loaded, err
 	}
 	if len(missing) > 0 {
 		ctl.Logf("modules neither loadable nor built in (may be built in without modules.builtin): %v", missing)

@@ -94,6 +94,54 @@ func (idx *moduleIndex) loadOrder(names []string) (order, builtin, missing []str
 	return order, builtin, missing
 }
 
+// insertAll loads order (as loadOrder returns it) with up to workers
+// finit_module calls at once: a module starts once every dependency of it
+// in order is in. Under TCG module loading is most of the agent's part of
+// the boot, and the guest has 2 vCPUs. It returns the modules loaded, in
+// order, and the first error; a module whose dependency failed is skipped.
+func (idx *moduleIndex) insertAll(order []string, workers int, insert func(string) error) ([]string, error) {
+	type state struct {
+		done chan struct{}
+		err  error
+	}
+	st := make(map[string]*state, len(order))
+	for _, n := range order {
+		st[n] = &state{done: make(chan struct{})}
+	}
+	sem := make(chan struct{}, max(workers, 1))
+	for _, n := range order {
+		go func() {
+			s := st[n]
+			defer close(s.done)
+			for _, d := range idx.deps[n] {
+				if ds, ok := st[d]; ok {
+					<-ds.done
+					if ds.err != nil {
+						s.err = fmt.Errorf("module %s: dependency %s failed", n, d)
+						return
+					}
+				}
+			}
+			sem <- struct{}{}
+			s.err = insert(n)
+			<-sem
+		}()
+	}
+	var loaded []string
+	var first error
+	for _, n := range order {
+		<-st[n].done
+		if err := st[n].err; err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		loaded = append(loaded, n)
+	}
+	return loaded, first
+}
+
 func (idx *moduleIndex) insert(name string) error {
 	f, err := os.Open(filepath.Join(idx.root, idx.path[name]))
 	if err != nil {

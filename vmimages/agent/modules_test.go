@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestLoadOrder(t *testing.T) {
@@ -31,5 +35,58 @@ func TestLoadOrder(t *testing.T) {
 	}
 	if !slices.Equal(builtin, []string{"dummy"}) || !slices.Equal(missing, []string{"nosuch"}) {
 		t.Errorf("builtin %v missing %v", builtin, missing)
+	}
+}
+
+// insertAll runs independent modules at once but never a module before its
+// dependencies, and skips the users of a module that failed.
+func TestInsertAll(t *testing.T) {
+	idx := &moduleIndex{deps: map[string][]string{
+		"nf_conntrack": {"nf_defrag_ipv4", "libcrc32c"},
+		"ip_vs":        {"nf_conntrack", "nf_defrag_ipv4", "libcrc32c"},
+		"ip_vs_rr":     {"ip_vs", "nf_conntrack", "nf_defrag_ipv4", "libcrc32c"},
+	}}
+	order := []string{"libcrc32c", "nf_defrag_ipv4", "nf_conntrack", "ip_vs", "ip_vs_rr", "veth", "dummy"}
+	var mu sync.Mutex
+	in := map[string]bool{}
+	running, peak := 0, 0
+	insert := func(n string) error {
+		mu.Lock()
+		for _, d := range idx.deps[n] {
+			if !in[d] {
+				t.Errorf("%s started before its dependency %s was in", n, d)
+			}
+		}
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+		mu.Lock()
+		running--
+		in[n] = true
+		mu.Unlock()
+		return nil
+	}
+	loaded, err := idx.insertAll(order, 2, insert)
+	if err != nil || !slices.Equal(loaded, order) {
+		t.Fatalf("loaded %v, %v; want all of %v", loaded, err, order)
+	}
+	if peak != 2 {
+		t.Errorf("at most %d at once, want 2 (the workers)", peak)
+	}
+
+	in = map[string]bool{}
+	failing := func(n string) error {
+		if n == "nf_conntrack" {
+			return errors.New("ENOEXEC")
+		}
+		return insert(n)
+	}
+	loaded, err = idx.insertAll(order, 2, failing)
+	if err == nil || !strings.Contains(err.Error(), "ENOEXEC") {
+		t.Errorf("error %v, want nf_conntrack's", err)
+	}
+	if slices.Contains(loaded, "ip_vs") || slices.Contains(loaded, "ip_vs_rr") || !slices.Contains(loaded, "veth") {
+		t.Errorf("loaded %v: want veth, and nothing that needs nf_conntrack", loaded)
 	}
 }
