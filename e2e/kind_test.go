@@ -56,9 +56,12 @@ func kindCells() string {
 // after it exited (5.10-revert-C, iptables, 20261203T185334Z), and every
 // SYN sent to the dead pod left a SYN_SENT conntrack entry that kept its
 // reused client port DNATed to that pod for 120 s: 3083 of 3098 later
-// requests on those ports timed out. 15 s covers kube-proxy once it has a
-// CPU request of its own (kindtier.KubeProxyCPURequest).
-const kindPreStop = "15s"
+// requests on those ports timed out. With a CPU request of its own
+// (kindtier.KubeProxyCPURequest) kube-proxy took a terminating pod out
+// 2.7-5.5 s later in iptables mode, 3.3-4.9 s in nftables mode and 9.9-22.6 s
+// in ipvs mode (6.1, 20261204T193942Z); with a 15 s preStop the ipvs cell's
+// first old pod closed its listener 7 s before kube-proxy took it out.
+const kindPreStop = "30s"
 
 // withKindLoad adds tier=kind and the kind tier's load keys an item lacks:
 // under TCG the client Pod keeps a 30/s schedule beside a whole control

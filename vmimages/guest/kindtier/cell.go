@@ -224,9 +224,13 @@ func (k *kindCell) measure(ctx context.Context) ([]byte, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("%w (dataplane takes %d of %d pods)", err, k.tl.takingCount(), c.Rollout.Replicas)
 	}
-	programmed := time.Now()
-	if err := k.step("kube_proxy_synced", func() error { return k.syncedSince(ctx, programmed) }); err != nil {
-		k.logf("%v: reading back what is there", err)
+	// In ipvs mode the poller sees real servers before the sync's ipsets
+	// and iptables-restore; iptables and nftables commit atomically.
+	if c.ProxyMode == scenario.ModeIPVS {
+		programmed := time.Now()
+		if err := k.step("kube_proxy_synced", func() error { return k.syncedSince(ctx, programmed) }); err != nil {
+			k.logf("%v: reading back what is there", err)
+		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	k.readBack(rctx, n)
