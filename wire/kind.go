@@ -19,8 +19,10 @@ const (
 	SeedKubectl        = "kubectl"
 	SeedKindConfigStem = "kind-config-" // + proxy mode + ".yaml"
 	KindClusterName    = "rolloutlab"
-	KindSharedDir      = "/var/lib/rolloutlab-kind" // guest dir mounted into the node
-	KindNodeSharedDir  = "/rolloutlab"              // the same dir inside the node
+	// KindCheckCommand is the agent subcommand `make kind-check` runs.
+	KindCheckCommand  = "kind-check"
+	KindSharedDir     = "/var/lib/rolloutlab-kind" // guest dir mounted into the node
+	KindNodeSharedDir = "/rolloutlab"              // the same dir inside the node
 	// KindNodeKubeadmPatches is kubeadm's patches directory in the node
 	// image; the kind config's InitConfiguration names it.
 	KindNodeKubeadmPatches = "/kind/rolloutlab/kubeadm-patches"

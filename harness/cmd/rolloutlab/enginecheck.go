@@ -90,7 +90,7 @@ func newEngineCheckCommand(g *globalFlags) *cobra.Command {
 				o.DryRun = os.Stderr
 			}
 			t0 = time.Now()
-			res, err := bootEngineExec(ctx, env, engineCheckScript, o, step, "engine check")
+			res, err := bootEngineExec(ctx, env, []string{engineCheckScript}, o, step, "engine check")
 			if err != nil {
 				return err
 			}
@@ -116,8 +116,10 @@ func newEngineCheckCommand(g *globalFlags) *cobra.Command {
 // bootEngineExec boots the engine root running script, reports the boot
 // and dockerd steps as the guest timed them, and wants an exec result;
 // what names the check in errors.
-func bootEngineExec(ctx context.Context, env *run.Env, script string, o run.BootOptions, step func(string, time.Duration, string), what string) (*run.Result, error) {
-	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: []string{script}}, o)
+// bootEngineExec boots onto the engine root and runs command: one element
+// is a shell script, more are an argv.
+func bootEngineExec(ctx context.Context, env *run.Env, command []string, o run.BootOptions, step func(string, time.Duration, string), what string) (*run.Result, error) {
+	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: command}, o)
 	if res != nil && res.Outcome != nil {
 		step("boot", res.Outcome.BootToHello, fmt.Sprintf("kernel %s, %s, %d MiB, to the agent's hello", res.Facts.KernelRelease, env.Accel, env.MemoryMiB))
 		for _, l := range res.Logs {

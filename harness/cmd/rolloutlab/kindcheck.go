@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,17 +75,20 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			spec := env.KindSpec(assets, []scenario.ProxyMode{pm}, keep)
-			script, err := kindcluster.Script(kindcluster.ScriptParams{
-				Seed: wire.SeedMount, Config: wire.KindConfigSeed(pm), NodeImage: spec.NodeImage, Wait: spec.Wait.D(),
-				SystemdWait: spec.SystemdWait.D(), Kind: wire.KindPolicy(kindPolicy), Keep: keep,
-			})
+			if err := spec.Valid(); err != nil {
+				return err
+			}
+			specJSON, err := json.Marshal(spec)
 			if err != nil {
 				return err
 			}
+			// The agent itself (/proc/self/exe in its child) creates the
+			// cluster with the kind tier's own code and checks it.
+			argv := []string{"/proc/self/exe", wire.KindCheckCommand, "--spec", string(specJSON), "--mode", mode}
 			o := run.BootOptions{OutDir: dir, Timeout: scaled(kindRunBase), Root: root}
 			fmt.Fprintf(os.Stderr, "    guest progress: tail -f %s\n", filepath.Join(dir, "console.log"))
 			t0 = time.Now()
-			res, err := bootEngineExec(ctx, env, script, o, step, "kind check")
+			res, err := bootEngineExec(ctx, env, argv, o, step, "kind check")
 			if err != nil {
 				return err
 			}
@@ -93,7 +98,9 @@ func newKindCheckCommand(g *globalFlags) *cobra.Command {
 			}
 			printKindReport(parsed, step)
 			step("guest total", time.Since(t0), "QEMU start to power-off")
-			bad := kindcluster.Check(parsed, kindcluster.Expect{Mode: mode, NodeImages: assets.Node.Tags, ClusterImages: assets.ClusterImages()})
+			// dockerd holds the node image and the app image, both built here
+			dockerImages := append(slices.Clone(assets.Node.Tags), assets.App.Ref)
+			bad := kindcluster.Check(parsed, kindcluster.Expect{Mode: mode, NodeImages: dockerImages, ClusterImages: assets.ClusterImages()})
 			if len(bad) > 0 {
 				for _, b := range bad {
 					fmt.Printf("FAIL %s\n", b)

@@ -16,6 +16,8 @@ func Subcommands() map[string]func(args []string) int {
 		"load":  load.Main,
 		// the kind tier's fidelity check: the dataplane tier in a network namespace of its own
 		kindtier.ModelCommand: kindtier.ModelMain,
+		// `make kind-check`: one cluster by the kind tier's own Create, checked
+		kindtier.CheckCommand: kindtier.CheckMain,
 		// the kube-proxy tier's control plane, started and stopped: `make bench-controlplane`
 		"controlplane-bench": kubeproxy.BenchMain,
 	}

@@ -3,6 +3,7 @@ package kindtier
 import (
 	"encoding/json"
 	"reflect"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -442,5 +443,26 @@ kubeproxy_sync_proxy_rules_duration_seconds_count 12
 	}
 	if _, ok := LastSync("kubeproxy_network_programming_duration_seconds_count 3\n"); ok {
 		t.Error("metrics without the gauge accepted")
+	}
+}
+
+// kind-check's output is harness/kindcluster.Parse's protocol: kind's lines
+// with their milliseconds, and a section with no lines prints none.
+func TestCheckProtocol(t *testing.T) {
+	lines := KindLines("    0.0s Creating cluster \"rolloutlab\" ...\n    2.1s  • Ensuring node image 🖼  ...\n  213.5s  ✓ Starting control-plane 🕹️\nnot a kind line\n")
+	if len(lines) != 3 || lines[1].ms != 2100 || lines[1].text != " • Ensuring node image 🖼  ..." || lines[2].ms != 213500 {
+		t.Errorf("KindLines = %+v", lines)
+	}
+	var b strings.Builder
+	ck := &checker{out: &b, console: io.Discard}
+	ck.section("pull-attempts", "")
+	ck.section("docker-images", "rolloutlab/kind-node:v1\nrolloutlab/app:abc\n")
+	ck.report("node", "rolloutlab-control-plane   Ready\n control-plane")
+	want := "@section pull-attempts\n@end\n@section docker-images\nrolloutlab/kind-node:v1\nrolloutlab/app:abc\n@end\n@report node rolloutlab-control-plane Ready control-plane\n"
+	if b.String() != want {
+		t.Errorf("protocol:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if n := ipvsEntries("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\nTCP  0A60000A:0050 rr\n  -> 0AF40002:1F90      Masq    1      0          0\n"); n != 2 {
+		t.Errorf("ipvsEntries = %d, want 2", n)
 	}
 }
