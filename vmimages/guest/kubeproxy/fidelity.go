@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
@@ -24,7 +25,28 @@ var (
 	nftCounter   = regexp.MustCompile(`counter packets \d+ bytes \d+`)
 	nftHandle    = regexp.MustCompile(`\s*# handle \d+$`)
 	ipsetInitval = regexp.MustCompile(` initval 0x[0-9a-f]+`)
+	nftPriority  = regexp.MustCompile(`priority (raw|mangle|dstnat|filter|security|srcnat)(?: ([+-]) (\d+))?;`)
 )
+
+// nftPriorities are the standard priorities' values for the ip, ip6 and
+// inet families: nft 1.1 prints "dstnat - 10" where nft 1.0.6 prints -110.
+var nftPriorities = map[string]int{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
+
+// numericPriority rewrites a symbolic chain priority as its number.
+func numericPriority(l string) string {
+	return nftPriority.ReplaceAllStringFunc(l, func(m string) string {
+		sub := nftPriority.FindStringSubmatch(m)
+		v := nftPriorities[sub[1]]
+		if sub[3] != "" {
+			n, _ := strconv.Atoi(sub[3])
+			if sub[2] == "-" {
+				n = -n
+			}
+			v += n
+		}
+		return fmt.Sprintf("priority %d;", v)
+	})
+}
 
 // normRules turns iptables-save or `nft list ruleset` output into
 // comparable lines: no comments, counters or handles, nft element lists one
@@ -32,7 +54,7 @@ var (
 // kube-proxy] ") so the same text in two tables stays two lines.
 func normRules(s string) []string {
 	var out []string
-	table, block := "", ""
+	table, block, pending := "", "", ""
 	sc := bufio.NewScanner(strings.NewReader(s))
 	sc.Buffer(make([]byte, 1<<16), 1<<22)
 	for sc.Scan() {
@@ -40,6 +62,15 @@ func normRules(s string) []string {
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
+		// nft wraps a long element list over lines: join it first
+		if pending != "" {
+			l, pending = pending+" "+l, ""
+		}
+		if head, rest, ok := strings.Cut(l, "elements = {"); ok && !strings.Contains(rest, "}") {
+			pending = head + "elements = {" + rest
+			continue
+		}
+		l = numericPriority(l)
 		prefix := ""
 		switch {
 		case strings.HasPrefix(l, "*"): // iptables-save table

@@ -92,6 +92,26 @@ func TestCompareNFTElementsInAnyOrder(t *testing.T) {
 	}
 }
 
+// nft 1.1 (the node's kube-proxy image) and nft 1.0.6 (the guest image)
+// print the same ruleset apart: symbolic priorities, and element lists
+// wrapped over lines. The 6.1 kind nftables cell showed both.
+func TestCompareNFTPrintingOfTwoReleases(t *testing.T) {
+	node := "table ip kube-proxy {\n\tset cluster-ips {\n\t\ttype ipv4_addr\n\t\telements = { 10.96.0.1, 10.96.0.10,\n\t\t\t     10.96.234.193 }\n\t}\n" +
+		"\tchain nat-output {\n\t\ttype nat hook output priority dstnat; policy accept;\n\t}\n" +
+		"\tchain filter-output-pre-dnat {\n\t\ttype filter hook output priority dstnat - 10; policy accept;\n\t}\n}\n"
+	model := "table ip kube-proxy {\n\tset cluster-ips {\n\t\ttype ipv4_addr\n\t\telements = { 10.96.234.193, 10.96.0.10, 10.96.0.1 }\n\t}\n" +
+		"\tchain nat-output {\n\t\ttype nat hook output priority -100; policy accept;\n\t}\n" +
+		"\tchain filter-output-pre-dnat {\n\t\ttype filter hook output priority -110; policy accept;\n\t}\n}\n"
+	f := Compare(scenario.ModeNFTables, "v1.34.2", Snapshot{Rules: node}, Snapshot{Rules: model}, nil)
+	if len(f.Differences) != 0 {
+		t.Errorf("differences %q", f.Differences)
+	}
+	changed := strings.Replace(model, "priority -110", "priority -90", 1)
+	if f := Compare(scenario.ModeNFTables, "v1.34.2", Snapshot{Rules: node}, Snapshot{Rules: changed}, nil); len(f.Differences) != 2 {
+		t.Errorf("a real priority change: differences %q, want it both ways", f.Differences)
+	}
+}
+
 func TestProgrammedReadsTheDataplane(t *testing.T) {
 	if !Programmed("ipvs", "", kpIPVS, "10.96.0.10:80", 8080, []string{"10.244.0.2"}) {
 		t.Error("weight-0 server counted as taking traffic")
