@@ -2,8 +2,8 @@ package kindtier
 
 import (
 	"encoding/json"
-	"reflect"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
