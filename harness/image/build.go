@@ -56,10 +56,9 @@ type Image struct {
 
 // meta is stored next to the archive so a cache hit needs no re-read of inputs.
 type meta struct {
-	SHA256       string `json:"sha256"`
-	Size         int64  `json:"size"`
-	Uncompressed int64  `json:"uncompressed"`
-	Entries      int    `json:"entries"`
+	SHA256  string `json:"sha256"`
+	Size    int64  `json:"size"`
+	Entries int    `json:"entries"`
 }
 
 // Mirror returns the Debian mirror base URL ($ROLLOUTLAB_DEBIAN_MIRROR or the default).
@@ -180,7 +179,7 @@ func assemble(ctx context.Context, opt Options, entries []LockEntry, mirror stri
 	if err := f.Close(); err != nil {
 		return err
 	}
-	m := meta{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n, Uncompressed: cw.n, Entries: len(files)}
+	m := meta{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n, Entries: len(files)}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := cache.WriteFileAtomic(filepath.Join(dir, metaName), append(b, '\n'), 0o644); err != nil {
 		return err

@@ -111,13 +111,10 @@ func newEngineCheckCommand(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// reportEngineSteps prints the guest's output, turning @step lines into
-// timed steps, and returns the image list after @images.
-// bootEngineExec boots the engine root running script, reports the boot
-// and dockerd steps as the guest timed them, and wants an exec result;
-// what names the check in errors.
-// bootEngineExec boots onto the engine root and runs command: one element
-// is a shell script, more are an argv.
+// bootEngineExec boots the engine root running command (one element is a
+// shell script, more are an argv), reports the boot and dockerd steps as
+// the guest timed them, and wants an exec result; what names the check in
+// errors.
 func bootEngineExec(ctx context.Context, env *run.Env, command []string, o run.BootOptions, step func(string, time.Duration, string), what string) (*run.Result, error) {
 	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: command}, o)
 	if res != nil && res.Outcome != nil {
@@ -138,6 +135,8 @@ func bootEngineExec(ctx context.Context, env *run.Env, command []string, o run.B
 	return res, nil
 }
 
+// reportEngineSteps prints the guest's output, turning @step lines into
+// timed steps, and returns the image list after @images.
 func reportEngineSteps(r *wire.ExecResult, step func(string, time.Duration, string)) ([]string, error) {
 	var images []string
 	inImages := false

@@ -284,21 +284,14 @@ func (k *kindCell) kubeProxyReady(ctx context.Context) error {
 	if out, err := KubectlWait(ctx, "-n", "kube-system", "rollout", "status", "daemonset/kube-proxy", "--timeout="+k.wait.String()); err != nil {
 		return fmt.Errorf("kube-proxy DaemonSet rollout: %w: %s", err, strings.TrimSpace(out))
 	}
-	var pods string
-	var last error
-	if err := untilEvery(ctx, k.wait, 3*time.Second, func() bool {
-		pods, last = Kubectl(ctx, nil, "-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-proxy", "--no-headers")
-		return strings.Contains(pods, " Running ")
-	}); err != nil {
-		return fmt.Errorf("kube-proxy pod not Running %s: %q (last error: %v)", err, strings.TrimSpace(pods), last)
+	pods, err := kubeProxyRunning(ctx, k.wait)
+	if err != nil {
+		return err
 	}
-	k.logf("kube-proxy pod: %s", strings.Join(strings.Fields(pods), " "))
-	var mode string
-	if err := untilEvery(ctx, k.wait, time.Second, func() bool {
-		mode, last = proxyMode(k.cluster.NetNS())
-		return mode != ""
-	}); err != nil {
-		return fmt.Errorf("kube-proxy's /proxyMode in %s did not answer %s (last error: %v)", k.cluster.NetNS(), err, last)
+	k.logf("kube-proxy pod: %s", pods)
+	mode, err := waitProxyMode(ctx, k.wait, k.cluster.NetNS())
+	if err != nil {
+		return err
 	}
 	k.note("kube-proxy:proxyMode", mode)
 	if mode != string(k.c.ProxyMode) {
@@ -311,6 +304,34 @@ func (k *kindCell) kubeProxyReady(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// kubeProxyRunning waits up to wait for a Running kube-proxy pod and
+// returns the pods' `kubectl get` line, whitespace collapsed.
+func kubeProxyRunning(ctx context.Context, wait time.Duration) (string, error) {
+	var pods string
+	var last error
+	if err := untilEvery(ctx, wait, 3*time.Second, func() bool {
+		pods, last = Kubectl(ctx, nil, "-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-proxy", "--no-headers")
+		return strings.Contains(pods, " Running ")
+	}); err != nil {
+		return "", fmt.Errorf("kube-proxy pod not Running %s: %q (last error: %v)", err, strings.TrimSpace(pods), last)
+	}
+	return strings.Join(strings.Fields(pods), " "), nil
+}
+
+// waitProxyMode polls kube-proxy's /proxyMode in nsPath for up to wait
+// until it answers.
+func waitProxyMode(ctx context.Context, wait time.Duration, nsPath string) (string, error) {
+	var mode string
+	var last error
+	if err := untilEvery(ctx, wait, time.Second, func() bool {
+		mode, last = proxyMode(nsPath)
+		return mode != ""
+	}); err != nil {
+		return "", fmt.Errorf("kube-proxy's /proxyMode in %s did not answer %s (last error: %v)", nsPath, err, last)
+	}
+	return mode, nil
 }
 
 // proxyMode asks kube-proxy's metrics server which mode it runs in.
@@ -601,12 +622,8 @@ func (k *kindCell) notePressure(before Pressure, since time.Time) {
 	for key, v := range StallShares(before, ReadPressure(), time.Since(since)) {
 		k.note("guest:psi_"+strings.ReplaceAll(key, ".", "_")+"_pct", v)
 	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
-				k.note("guest:mem_available_after_load", strings.TrimSpace(v))
-			}
-		}
+	if v, ok := MeminfoKiB()["MemAvailable"]; ok {
+		k.note("guest:mem_available_after_load", fmt.Sprintf("%d kB", v))
 	}
 }
 

@@ -142,21 +142,17 @@ func (ck *checker) run(ctx context.Context) (err error) {
 		ck.report("guest-memory-mib", fmt.Sprintf("%d/%d", used, total))
 	}
 	var pods string
-	if err := ck.step("kube-proxy-running", func() error {
-		return untilEvery(ctx, wait, 3*time.Second, func() bool {
-			pods, _ = Kubectl(ctx, nil, "-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-proxy", "--no-headers")
-			return strings.Contains(pods, " Running ")
-		})
+	if err := ck.step("kube-proxy-running", func() (err error) {
+		pods, err = kubeProxyRunning(ctx, wait)
+		return err
 	}); err != nil {
-		return fmt.Errorf("%w: kube-proxy pods %q", err, strings.TrimSpace(pods))
+		return err
 	}
-	ck.report("kube-proxy-pod", strings.Join(strings.Fields(pods), " "))
+	ck.report("kube-proxy-pod", pods)
 	var mode string
-	if err := ck.step("proxy-mode", func() error {
-		return untilEvery(ctx, 2*time.Minute, 2*time.Second, func() bool {
-			mode, _ = proxyMode(ck.cluster.NetNS())
-			return mode != ""
-		})
+	if err := ck.step("proxy-mode", func() (err error) {
+		mode, err = waitProxyMode(ctx, 2*time.Minute, ck.cluster.NetNS())
+		return err
 	}); err != nil {
 		return err
 	}
@@ -236,18 +232,7 @@ func ipvsEntries(procNetIPVS string) int {
 
 // memoryMiB is the guest's memory in use and in all.
 func memoryMiB() (used, total int64, ok bool) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, 0, false
-	}
-	kb := map[string]int64{}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 2 {
-			v, _ := strconv.ParseInt(f[1], 10, 64)
-			kb[strings.TrimSuffix(f[0], ":")] = v
-		}
-	}
+	kb := MeminfoKiB()
 	if kb["MemTotal"] == 0 {
 		return 0, 0, false
 	}

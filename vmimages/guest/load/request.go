@@ -35,14 +35,14 @@ func request(sa *unix.SockaddrInet4, timeout time.Duration, seq, intended int64)
 	}
 	f := os.NewFile(uintptr(fd), "tcp") // owns fd from here on
 	defer f.Close()
-	err = unix.Connect(fd, sa)
+	connErr := unix.Connect(fd, sa)
 	if sn, e := unix.Getsockname(fd); e == nil {
 		if in4, ok := sn.(*unix.SockaddrInet4); ok {
 			r.LocalPort = in4.Port
 		}
 	}
-	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
-		return fail("connect", err)
+	if connErr != nil && !errors.Is(connErr, unix.EINPROGRESS) {
+		return fail("connect", connErr)
 	}
 	if err := f.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return fail("connect", err)
@@ -50,7 +50,7 @@ func request(sa *unix.SockaddrInet4, timeout time.Duration, seq, intended int64)
 	// A connect that returned 0 is established (a local or DNATed-to-local
 	// peer often is); only EINPROGRESS needs the poller and SO_ERROR. Under
 	// TCG every syscall saved is a slice of the generator's rate.
-	if err != nil {
+	if connErr != nil { // EINPROGRESS
 		if werr := awaitConnect(f); werr != nil {
 			return fail("connect", werr)
 		}
