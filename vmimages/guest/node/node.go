@@ -69,7 +69,7 @@ func Teardown() error {
 	if ents, err := os.ReadDir("/run/netns"); err == nil {
 		for _, e := range ents {
 			if strings.HasPrefix(e.Name(), nsPrefix) {
-				if _, err := sh.Run("", "ip", "netns", "del", e.Name()); err != nil {
+				if err := deleteNamedNetns(e.Name()); err != nil {
 					errs = multierror.Append(errs, err)
 				}
 			}

@@ -7,8 +7,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
-
-	"github.com/rolloutlab/rolloutlab/vmimages/guest/sh"
 )
 
 // Pod is one network namespace wired to the node.
@@ -32,7 +30,7 @@ func AddPod(name string, ip net.IP) (*Pod, error) {
 	if p.IP == nil {
 		return nil, fmt.Errorf("pod %s: %s is not IPv4", name, ip)
 	}
-	if _, err := sh.Run("", "ip", "netns", "add", p.NSName); err != nil {
+	if err := addNamedNetns(p.NSName); err != nil {
 		return nil, fmt.Errorf("pod %s: %w", name, err)
 	}
 	if err := p.wire(); err != nil {
@@ -109,7 +107,7 @@ func (p *Pod) Delete() error {
 			first = fmt.Errorf("delete %s: %w", p.veth, err)
 		}
 	}
-	if _, err := sh.Run("", "ip", "netns", "del", p.NSName); err != nil && first == nil {
+	if err := deleteNamedNetns(p.NSName); err != nil && first == nil {
 		first = err
 	}
 	return first

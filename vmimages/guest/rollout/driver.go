@@ -78,6 +78,9 @@ func (d *Driver) track(p *Pod) {
 }
 
 // Initial starts the first revision's replicas and makes them endpoints.
+// They stand for a Deployment that has been running for a while, so they
+// skip the readiness delay (it models the rollout's new pods) and become
+// endpoints as soon as they answer the kubelet's probe.
 func (d *Driver) Initial(ctx context.Context, revision string) ([]*Pod, error) {
 	var pods []*Pod
 	for i := 0; i < d.Cell.Rollout.Replicas; i++ {
@@ -89,7 +92,7 @@ func (d *Driver) Initial(ctx context.Context, revision string) ([]*Pod, error) {
 		pods = append(pods, p)
 	}
 	for _, p := range pods {
-		if err := d.waitReady(ctx, p); err != nil {
+		if err := d.probeReady(ctx, p); err != nil {
 			return pods, err
 		}
 		if err := d.addEndpoint(p); err != nil {

@@ -58,12 +58,17 @@ func (d *Driver) startPod(name string) (*Pod, error) {
 	return p, nil
 }
 
-// waitReady sleeps the readiness delay, then probes the port from the node
-// as the kubelet does, until it answers.
+// waitReady sleeps the readiness delay, then probes the port.
 func (d *Driver) waitReady(ctx context.Context, p *Pod) error {
 	if err := mono.Sleep(ctx, d.Cell.Rollout.ReadinessDelay.D()); err != nil {
 		return err
 	}
+	return d.probeReady(ctx, p)
+}
+
+// probeReady probes the pod's port from the node, as the kubelet does,
+// every 100 ms until it answers (at most ~5 s).
+func (d *Driver) probeReady(ctx context.Context, p *Pod) error {
 	addr := net.JoinHostPort(p.IP().String(), strconv.Itoa(d.Svc.TargetPort))
 	for i := 0; ; i++ {
 		c, err := net.DialTimeout("tcp4", addr, time.Second)
