@@ -39,18 +39,25 @@ const guestTestDir = "/opt/rolloutlab-tests"
 const inGuestEnv = "ROLLOUTLAB_IN_GUEST=1"
 
 // buildGuestTests compiles each package's test binary static, as the agent
-// is built (run.BuildAgent), and returns guest path -> host path.
+// is built (run.BuildAgent), and returns guest path -> host path. One go
+// command builds them all (in parallel); with -o naming a directory it
+// writes <package>.test there, and each name equals its package's.
 func buildGuestTests(ctx SpecContext, dir string) map[string]string {
 	root, err := run.ModuleRoot()
 	Expect(err).NotTo(HaveOccurred())
+	args := []string{"test", "-c", "-trimpath", "-ldflags=-s -w -buildid=", "-o", dir + "/"}
+	for _, p := range guestTestPackages {
+		Expect(path.Base(p.pkg)).To(Equal(p.name), "guest test package %s: its name must be its directory's", p.pkg)
+		args = append(args, p.pkg)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	b, err := cmd.CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "go %s:\n%s", strings.Join(args, " "), b)
 	files := map[string]string{}
 	for _, p := range guestTestPackages {
 		out := filepath.Join(dir, p.name+".test")
-		cmd := exec.CommandContext(ctx, "go", "test", "-c", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, p.pkg)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-		b, err := cmd.CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), "go test -c %s:\n%s", p.pkg, b)
 		Expect(out).To(BeAnExistingFile(), "go test -c %s wrote no binary (no tests?)", p.pkg)
 		files[path.Join(guestTestDir, p.name+".test")] = out
 	}

@@ -4,9 +4,10 @@ import "github.com/rolloutlab/rolloutlab/scenario"
 
 // Facts are what the agent reports about the guest as soon as it can.
 type Facts struct {
-	KernelRelease string            `json:"kernel_release"` // uname -r
-	KernelVersion string            `json:"kernel_version"` // uname -v
-	Clocksource   string            `json:"clocksource"`    // kvm-clock proves KVM
+	KernelRelease string            `json:"kernel_release"`    // uname -r
+	KernelVersion string            `json:"kernel_version"`    // uname -v
+	Cmdline       string            `json:"cmdline,omitempty"` // /proc/cmdline: every boot option in effect
+	Clocksource   string            `json:"clocksource"`       // kvm-clock proves KVM
 	CPUs          int               `json:"cpus"`
 	MemTotalKiB   int64             `json:"mem_total_kib"`
 	IPVS          bool              `json:"ipvs"`         // /proc/net/ip_vs exists

@@ -29,6 +29,7 @@ func gatherFacts(bootToAgent time.Duration) wire.Facts {
 // refreshFacts re-reads what module loading can change.
 func refreshFacts(f wire.Facts) wire.Facts {
 	f.Clocksource = readTrim("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+	f.Cmdline = readTrim("/proc/cmdline")
 	f.MemTotalKiB = memTotalKiB()
 	if first, err := firstLine("/proc/net/ip_vs"); err == nil {
 		f.IPVS = true

@@ -41,7 +41,7 @@ func newBenchControlPlaneCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			began := time.Now()
-			res, err := bootExec(ctx, kenv, "", nil, []string{fmt.Sprintf("/init controlplane-bench --version %s --mode %s --runs %d", version, mode, runs)})
+			res, err := bootExec(ctx, kenv, "", nil, "", []string{fmt.Sprintf("/init controlplane-bench --version %s --mode %s --runs %d", version, mode, runs)})
 			if err != nil {
 				return err
 			}

@@ -79,7 +79,7 @@ func newBenchLoadCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			script := fmt.Sprintf(loadBenchScript, concurrency, seconds, pairs)
-			res, err := bootExec(cmd.Context(), env, "", nil, []string{script})
+			res, err := bootExec(cmd.Context(), env, "", nil, "", []string{script})
 			if err != nil {
 				return err
 			}

@@ -15,7 +15,7 @@ import (
 
 func newExecCommand(g *globalFlags) *cobra.Command {
 	var dryRun bool
-	var keep string
+	var keep, appendCmdline string
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- COMMAND [ARG...]",
 		Short: "Boot the kernel, run one command in the guest, print its output, exit with its exit code",
@@ -34,7 +34,7 @@ func newExecCommand(g *globalFlags) *cobra.Command {
 			if len(args) > 1 {
 				args = []string{strings.Join(args, " ")}
 			}
-			res, err := bootExec(cmd.Context(), env, keep, printTo, args)
+			res, err := bootExec(cmd.Context(), env, keep, printTo, appendCmdline, args)
 			if err != nil {
 				return err
 			}
@@ -48,11 +48,13 @@ func newExecCommand(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the QEMU command line before running")
 	cmd.Flags().StringVar(&keep, "out", "", "keep console/control logs in this directory (default: temporary, removed)")
+	cmd.Flags().StringVar(&appendCmdline, "append", "", "kernel command line options added after the defaults (e.g. 'initcall_debug loglevel=7')")
 	return cmd
 }
 
 func newShellCommand(g *globalFlags) *cobra.Command {
 	var dryRun bool
+	var appendCmdline string
 	cmd := &cobra.Command{
 		Use:   "shell",
 		Short: "Interactive shell in a guest running the chosen kernel and the scenario image (Ctrl-A x quits QEMU)",
@@ -67,7 +69,7 @@ func newShellCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer cleanup()
-			o := run.BootOptions{OutDir: dir, Interactive: true}
+			o := run.BootOptions{OutDir: dir, Interactive: true, Cmdline: appendCmdline}
 			if dryRun {
 				o.DryRun = os.Stderr
 			}
@@ -76,19 +78,21 @@ func newShellCommand(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the QEMU command line before running")
+	cmd.Flags().StringVar(&appendCmdline, "append", "", "kernel command line options added after the defaults (e.g. 'initcall_debug loglevel=7')")
 	return cmd
 }
 
 // bootExec runs command in a fresh guest (logs kept in keep, or in a
 // temporary directory removed afterwards) and returns what it printed.
-// dryRun, when set, gets the QEMU command line first.
-func bootExec(ctx context.Context, env *run.Env, keep string, dryRun io.Writer, command []string) (*wire.ExecResult, error) {
+// dryRun, when set, gets the QEMU command line first; cmdline is added
+// to the kernel's default command line.
+func bootExec(ctx context.Context, env *run.Env, keep string, dryRun io.Writer, cmdline string, command []string) (*wire.ExecResult, error) {
 	dir, cleanup, err := outDir(keep)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: command}, run.BootOptions{OutDir: dir, DryRun: dryRun})
+	res, err := env.Boot(ctx, wire.Request{Mode: wire.ModeExec, Command: command}, run.BootOptions{OutDir: dir, DryRun: dryRun, Cmdline: cmdline})
 	if err != nil {
 		return nil, err
 	}

@@ -61,8 +61,10 @@ func TestRunCellsHost(t *testing.T) {
 	case os.Getenv("ROLLOUTLAB_GUEST_E2E") != "1" || os.Geteuid() != 0:
 		t.Skip("runs inside a guest in make test (e2e spec \"guest-side tests\"); on the host set ROLLOUTLAB_GUEST_E2E=1 and run as root under `unshare -n`")
 	}
-	cells := `[{"proxy_mode":"iptables","rollout":{"termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"1s","cool_down":"2s"}},
-	           {"proxy_mode":"nftables","rollout":{"termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"1s","cool_down":"2s"}}]`
+	// A functional check of the whole cell path, not a measurement: short
+	// phases (the rollout still replaces all 3 replicas).
+	cells := `[{"proxy_mode":"iptables","rollout":{"readiness_delay":"300ms","termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"500ms","cool_down":"1s"}},
+	           {"proxy_mode":"nftables","rollout":{"readiness_delay":"300ms","termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"500ms","cool_down":"1s"}}]`
 	em := &memEmitter{t: t, results: map[string]any{}, files: map[string][]byte{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
