@@ -50,7 +50,15 @@ type Request struct {
 	Root *RootSpec `json:"root,omitempty"`
 	// Kind, for kind tier cells: the images and waits their clusters share.
 	Kind *KindSpec `json:"kind,omitempty"`
+	// ParallelCells > 1 runs up to that many dataplane tier cells side by
+	// side, each on a node network namespace of its own; 0 or 1 runs every
+	// cell one after another in the guest's root namespace.
+	ParallelCells int `json:"parallel_cells,omitempty"`
 }
+
+// MaxParallelCells bounds ParallelCells: more cells than this at once on a
+// small guest measure the guest, not the kernel.
+const MaxParallelCells = 4
 
 // Valid checks a request on either side of the boundary with the same
 // rules: the host before it boots, the guest before it acts.
@@ -71,6 +79,9 @@ func (r Request) Valid() error {
 	case ModeScenario:
 		if len(r.Cells) == 0 {
 			return errors.New("scenario request without cells")
+		}
+		if r.ParallelCells < 0 || r.ParallelCells > MaxParallelCells {
+			return fmt.Errorf("parallel cells %d: want 0 or 1 (one after another) up to %d", r.ParallelCells, MaxParallelCells)
 		}
 		seen := map[string]bool{}
 		for i, c := range r.Cells {

@@ -95,12 +95,13 @@ func TestRequestValid(t *testing.T) {
 		r    Request
 		want string
 	}{
-		"unknown mode":        {Request{Mode: "reboot"}, `mode "reboot"`},
-		"exec no command":     {Request{Mode: ModeExec}, "without a command"},
-		"scenario no cells":   {Request{Mode: ModeScenario}, "without cells"},
-		"cells not defaulted": {Request{Mode: ModeScenario, Cells: undefaulted}, "defaults not filled in"},
-		"invalid cell":        {Request{Mode: ModeScenario, Cells: []scenario.Cell{bad}}, `proxy mode "userspace"`},
-		"duplicate cell":      {Request{Mode: ModeScenario, Cells: append(good, good...)}, "given twice"},
+		"unknown mode":          {Request{Mode: "reboot"}, `mode "reboot"`},
+		"exec no command":       {Request{Mode: ModeExec}, "without a command"},
+		"scenario no cells":     {Request{Mode: ModeScenario}, "without cells"},
+		"cells not defaulted":   {Request{Mode: ModeScenario, Cells: undefaulted}, "defaults not filled in"},
+		"invalid cell":          {Request{Mode: ModeScenario, Cells: []scenario.Cell{bad}}, `proxy mode "userspace"`},
+		"duplicate cell":        {Request{Mode: ModeScenario, Cells: append(good, good...)}, "given twice"},
+		"too many side by side": {Request{Mode: ModeScenario, Cells: good, ParallelCells: MaxParallelCells + 1}, "parallel cells"},
 	} {
 		err := tt.r.Valid()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -112,6 +113,9 @@ func TestRequestValid(t *testing.T) {
 	}
 	if err := (Request{Mode: ModeScenario, Cells: good}).Valid(); err != nil {
 		t.Errorf("valid request refused: %v", err)
+	}
+	if err := (Request{Mode: ModeScenario, Cells: good, ParallelCells: 2}).Valid(); err != nil {
+		t.Errorf("two cells side by side refused: %v", err)
 	}
 }
 

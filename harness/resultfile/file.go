@@ -30,6 +30,10 @@ type File struct {
 	QEMU      QEMUInfo    `json:"qemu"`
 	Host      HostInfo    `json:"host"`
 	Facts     wire.Facts  `json:"guest"`
+	// ParallelCells: how many dataplane cells ran side by side, each on a
+	// node network namespace of its own; absent, one after another in the
+	// guest's root namespace.
+	ParallelCells int `json:"parallel_cells,omitempty"`
 	// Kind is the kind tier's provenance (kind cells only).
 	Kind  *KindInfo `json:"kind,omitempty"`
 	Cells []Cell    `json:"cells"`

@@ -50,6 +50,9 @@ type Env struct {
 	Kind *KindAssets
 	// KindKeep leaves each kind cell's cluster running (debugging).
 	KindKeep bool
+	// ParallelCells > 1 runs that many dataplane cells side by side in the
+	// guest, each on a node namespace of its own (wire.Request.ParallelCells).
+	ParallelCells int
 	// VM boots the guests; nil means QEMU.
 	VM       VM
 	progress io.Writer

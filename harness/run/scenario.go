@@ -37,6 +37,9 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 	t := qemu.TimeoutsFor(env.Accel)
 	perCell := time.Duration(t.Scale * float64(60*time.Second))
 	req := wire.Request{Mode: wire.ModeScenario, Cells: cells}
+	if env.ParallelCells > 1 {
+		req.ParallelCells, f.ParallelCells = env.ParallelCells, env.ParallelCells
+	}
 	opts := BootOptions{
 		OutDir: filepath.Join(outDir, "boot"),
 		Timeout: time.Duration(t.Boot*float64(time.Second)) + perCell*time.Duration(len(cells)+1) +

@@ -11,8 +11,13 @@ import (
 // runScenario hands the cells to the in-guest runner; the control channel
 // is its Emitter, so results stream to the host as each cell finishes.
 func runScenario(ctx context.Context, req wire.Request, ctl *control) error {
-	return runner.RunCells(ctx, req.Cells, req.Kind, ctl)
+	return runner.RunCells(ctx, req.Cells, req.Kind, req.ParallelCells, ctl)
 }
 
-// subcommands run inside pod namespaces: the per-pod server and the client.
-func subcommands() map[string]func([]string) int { return cmds.Subcommands() }
+// subcommands run inside pod namespaces (the per-pod server, the client)
+// and, for cells side by side, a whole cell on a node namespace of its own.
+func subcommands() map[string]func([]string) int {
+	m := cmds.Subcommands()
+	m[runner.CellCommand] = runner.CellMain
+	return m
+}

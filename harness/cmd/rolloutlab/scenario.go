@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,10 +13,11 @@ import (
 	"github.com/rolloutlab/rolloutlab/harness/resultfile"
 	"github.com/rolloutlab/rolloutlab/harness/run"
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/wire"
 )
 
 func newScenarioCommand(g *globalFlags) *cobra.Command {
-	var cellSpec, out string
+	var cellSpec, out, parallelSpec string
 	var keepCluster bool
 	cmd := &cobra.Command{
 		Use:   "scenario",
@@ -34,6 +36,10 @@ least one cell affected; 125 no verdict (build, boot or a cell failed: skip);
 			if err != nil {
 				return usageError(err)
 			}
+			parallelCells, err := strconv.Atoi(parallelSpec)
+			if err != nil || parallelCells < 1 || parallelCells > wire.MaxParallelCells {
+				return usageError(fmt.Errorf("--parallel-cells (or PARALLEL_CELLS) %q: want a number from 1 (one after another) to %d", parallelSpec, wire.MaxParallelCells))
+			}
 			env, err := run.Prepare(cmd.Context(), g.options())
 			if err != nil {
 				return withExit(err, scenarioExit(nil, err))
@@ -44,6 +50,7 @@ least one cell affected; 125 no verdict (build, boot or a cell failed: skip);
 				return withExit(err, ExitUnmeasured)
 			}
 			env.KindKeep = keepCluster
+			env.ParallelCells = parallelCells
 			if out == "" {
 				out = filepath.Join("out", "results", env.Kernel.Entry.Name, time.Now().UTC().Format("20060102T150405Z"))
 			}
@@ -61,6 +68,7 @@ least one cell affected; 125 no verdict (build, boot or a cell failed: skip);
 		},
 	}
 	cmd.Flags().StringVar(&cellSpec, "cells", envOr("CELLS", "default"), "cells: MODE[:REUSE][/KEY=VALUE...] items or presets (default, controls, kube-proxy), comma-separated (env CELLS)")
+	cmd.Flags().StringVar(&parallelSpec, "parallel-cells", envOr("PARALLEL_CELLS", "1"), "dataplane cells side by side in the guest, each on a node network namespace of its own (1: one after another in the root namespace; the result records it) (env PARALLEL_CELLS)")
 	cmd.Flags().BoolVar(&keepCluster, "keep-cluster", false, "kind tier: skip kind delete cluster after each cell (the guest still powers off)")
 	cmd.Flags().StringVar(&out, "out", os.Getenv("OUT"), "result directory (default out/results/<kernel>/<time>) (env OUT)")
 	return cmd

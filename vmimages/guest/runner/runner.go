@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sys/unix"
@@ -30,7 +31,10 @@ type Emitter interface {
 // wire.Request.Valid) one after another. A failing cell is reported and the
 // others still run; the returned error joins the failures.
 // Kind tier cells share kind's images and waits (nil when there are none).
-func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, emit Emitter) error {
+// With parallel > 1, up to that many dataplane tier cells run side by side,
+// each on a node namespace of its own (worker.go), after the other tiers'
+// cells have run one by one.
+func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, parallel int, emit Emitter) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
@@ -48,10 +52,15 @@ func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, em
 	if kind != nil {
 		images = &kindtier.Images{Spec: *kind, Logf: emit.Logf}
 	}
+	var side []int // indexes of the cells that run side by side
 	for i, c := range list {
 		if ctx.Err() != nil {
 			errs = multierror.Append(errs, ctx.Err())
 			break
+		}
+		if parallel > 1 && c.Tier == scenario.TierDataplane {
+			side = append(side, i)
+			continue
 		}
 		emit.Logf("cell %s: start (%s)", c.Name, c.ProxyMode)
 		for name, v := range booted {
@@ -87,21 +96,71 @@ func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, em
 			emit.Logf("cell %s: failed: %v", c.Name, err)
 			continue
 		}
-		if err := emit.CellResult(res); err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("cell %s: emit result: %w", c.Name, err))
+		if err := report(c, res, records, emit); err != nil {
+			errs = multierror.Append(errs, err)
 		}
-		if gz, err := gzipBytes(records); err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("cell %s: compress records: %w", c.Name, err))
-		} else if err := emit.File(c.Name+".records.jsonl.gz", gz); err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("cell %s: emit records: %w", c.Name, err))
-		}
-		emit.Logf("cell %s: %d requests, %d ok, errors %v, >1s %d, to-terminating %d, p99 %.1f ms",
-			c.Name, res.Counts.Requests, res.Counts.Successes, res.Counts.Errors, res.Counts.Over1s,
-			res.Counts.ToTerminating, res.Total.P99)
+	}
+	if len(side) > 0 && ctx.Err() == nil {
+		errs = multierror.Append(errs, runSideBySide(ctx, list, side, parallel, kernel, self, booted, emit))
 	}
 	if err := node.Teardown(); err != nil {
 		errs = multierror.Append(errs, fmt.Errorf("final teardown: %w", err))
 	}
+	return errs.ErrorOrNil()
+}
+
+// report sends a measured cell's result and raw records, and a summary line.
+func report(c scenario.Cell, res *scenario.CellResult, records []byte, emit Emitter) error {
+	var errs *multierror.Error
+	if err := emit.CellResult(res); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("cell %s: emit result: %w", c.Name, err))
+	}
+	if gz, err := gzipBytes(records); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("cell %s: compress records: %w", c.Name, err))
+	} else if err := emit.File(c.Name+".records.jsonl.gz", gz); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("cell %s: emit records: %w", c.Name, err))
+	}
+	emit.Logf("cell %s: %d requests, %d ok, errors %v, >1s %d, to-terminating %d, p99 %.1f ms",
+		c.Name, res.Counts.Requests, res.Counts.Successes, res.Counts.Errors, res.Counts.Over1s,
+		res.Counts.ToTerminating, res.Total.P99)
+	return errs.ErrorOrNil()
+}
+
+// runSideBySide runs list[side...] as workers, at most parallel at once, in
+// list order; a failed cell is reported and the others still run.
+func runSideBySide(ctx context.Context, list []scenario.Cell, side []int, parallel int, kernel, self string, booted map[string]string, emit Emitter) error {
+	var (
+		mu   sync.Mutex
+		errs *multierror.Error
+		wg   sync.WaitGroup
+	)
+	slots := make(chan struct{}, parallel)
+	for _, i := range side {
+		c := list[i]
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			mu.Lock()
+			errs = multierror.Append(errs, ctx.Err())
+			mu.Unlock()
+			wg.Wait()
+			return errs.ErrorOrNil()
+		}
+		emit.Logf("cell %s: start (%s, on a node namespace of its own, up to %d side by side)", c.Name, c.ProxyMode, parallel)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			job := cellJob{Cell: c, Index: i, Retry: len(list), Kernel: kernel, Booted: booted}
+			if err := runWorker(ctx, self, job, emit); err != nil {
+				emit.Logf("cell %s: failed: %v", c.Name, err)
+				mu.Lock()
+				errs = multierror.Append(errs, fmt.Errorf("cell %s: %w", c.Name, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
 	return errs.ErrorOrNil()
 }
 

@@ -14,11 +14,14 @@ import (
 )
 
 // TestMain lets the test binary play the agent: pods re-exec it as "serve"
-// and the client as "load".
+// and the client as "load", a cell side by side as CellCommand.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 {
 		if f, ok := cmds.Subcommands()[os.Args[1]]; ok {
 			os.Exit(f(os.Args[2:]))
+		}
+		if os.Args[1] == CellCommand {
+			os.Exit(CellMain(os.Args[2:]))
 		}
 	}
 	os.Exit(m.Run())
@@ -62,7 +65,10 @@ func TestRunCellsHost(t *testing.T) {
 		t.Skip("runs inside a guest in make test (e2e spec \"guest-side tests\"); on the host set ROLLOUTLAB_GUEST_E2E=1 and run as root under `unshare -n`")
 	}
 	// A functional check of the whole cell path, not a measurement: short
-	// phases (the rollout still replaces all 3 replicas).
+	// phases (the rollout still replaces all 3 replicas), and the two cells
+	// side by side, each as a worker on a node namespace of its own, so the
+	// worker path (CellCommand, the relay of its wire lines) runs here; the
+	// serial path runs in every scenario boot (the e2e rollout spec).
 	cells := `[{"proxy_mode":"iptables","rollout":{"readiness_delay":"300ms","termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"500ms","cool_down":"1s"}},
 	           {"proxy_mode":"nftables","rollout":{"readiness_delay":"300ms","termination_grace_period":"5s"},"load":{"rate":100,"warm_up":"500ms","cool_down":"1s"}}]`
 	em := &memEmitter{t: t, results: map[string]any{}, files: map[string][]byte{}}
@@ -72,7 +78,7 @@ func TestRunCellsHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RunCells(ctx, list, nil, em); err != nil {
+	if err := RunCells(ctx, list, nil, 2, em); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"iptables", "nftables"} {
