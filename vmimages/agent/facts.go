@@ -5,13 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/procfs"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -30,7 +30,7 @@ func gatherFacts(bootToAgent time.Duration) wire.Facts {
 func refreshFacts(f wire.Facts) wire.Facts {
 	f.Clocksource = readTrim("/sys/devices/system/clocksource/clocksource0/current_clocksource")
 	f.Cmdline = readTrim("/proc/cmdline")
-	f.MemTotalKiB = memTotalKiB()
+	f.MemTotalKiB = procfs.MeminfoKiB()["MemTotal"]
 	if first, err := firstLine("/proc/net/ip_vs"); err == nil {
 		f.IPVS = true
 		f.IPVSVersion = first
@@ -71,15 +71,4 @@ func firstLine(p string) (string, error) {
 	s := bufio.NewScanner(f)
 	s.Scan()
 	return strings.TrimSpace(s.Text()), nil
-}
-
-func memTotalKiB() int64 {
-	b, _ := os.ReadFile("/proc/meminfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
-			return n
-		}
-	}
-	return 0
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/kubeproxy"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/procfs"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
@@ -622,7 +623,7 @@ func (k *kindCell) notePressure(before Pressure, since time.Time) {
 	for key, v := range StallShares(before, ReadPressure(), time.Since(since)) {
 		k.note("guest:psi_"+strings.ReplaceAll(key, ".", "_")+"_pct", v)
 	}
-	if v, ok := MeminfoKiB()["MemAvailable"]; ok {
+	if v, ok := procfs.MeminfoKiB()["MemAvailable"]; ok {
 		k.note("guest:mem_available_after_load", fmt.Sprintf("%d kB", v))
 	}
 }

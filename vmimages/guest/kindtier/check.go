@@ -15,6 +15,7 @@ import (
 
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/node"
+	"github.com/rolloutlab/rolloutlab/vmimages/guest/procfs"
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
@@ -232,7 +233,7 @@ func ipvsEntries(procNetIPVS string) int {
 
 // memoryMiB is the guest's memory in use and in all.
 func memoryMiB() (used, total int64, ok bool) {
-	kb := MeminfoKiB()
+	kb := procfs.MeminfoKiB()
 	if kb["MemTotal"] == 0 {
 		return 0, 0, false
 	}

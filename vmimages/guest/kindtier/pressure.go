@@ -70,21 +70,3 @@ func StallShares(before, after Pressure, window time.Duration) map[string]string
 	}
 	return out
 }
-
-// MeminfoKiB reads /proc/meminfo's fields in kB ("MemAvailable" -> 3349820);
-// nil when it cannot be read.
-func MeminfoKiB() map[string]int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return nil
-	}
-	kb := map[string]int64{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 {
-			if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				kb[strings.TrimSuffix(f[0], ":")] = v
-			}
-		}
-	}
-	return kb
-}

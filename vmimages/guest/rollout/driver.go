@@ -77,11 +77,14 @@ func (d *Driver) track(p *Pod) {
 	d.mu.Unlock()
 }
 
-// Initial starts the first revision's replicas and makes them endpoints.
-// They stand for a Deployment that has been running for a while, so they
-// skip the readiness delay (it models the rollout's new pods) and become
-// endpoints as soon as they answer the kubelet's probe.
-func (d *Driver) Initial(ctx context.Context, revision string) ([]*Pod, error) {
+// The first revision's replicas stand for a Deployment that has been
+// running for a while: they skip the readiness delay (it models the
+// rollout's new pods) and become endpoints as soon as they answer the
+// kubelet's probe. Starting them (StartInitial) and making them endpoints
+// (ReadyInitial) are apart, so the caller can program the proxy between.
+
+// StartInitial starts the first revision's replicas; none is an endpoint yet.
+func (d *Driver) StartInitial(revision string) ([]*Pod, error) {
 	var pods []*Pod
 	for i := 0; i < d.Cell.Rollout.Replicas; i++ {
 		p, err := d.startPod(fmt.Sprintf("web-%s-%d", revision, i))
@@ -91,15 +94,20 @@ func (d *Driver) Initial(ctx context.Context, revision string) ([]*Pod, error) {
 		d.track(p)
 		pods = append(pods, p)
 	}
+	return pods, nil
+}
+
+// ReadyInitial probes each started pod and makes it an endpoint once it answers.
+func (d *Driver) ReadyInitial(ctx context.Context, pods []*Pod) error {
 	for _, p := range pods {
 		if err := d.probeReady(ctx, p); err != nil {
-			return pods, err
+			return err
 		}
 		if err := d.addEndpoint(p); err != nil {
-			return pods, err
+			return err
 		}
 	}
-	return pods, nil
+	return nil
 }
 
 // Rollout replaces old with new revision pods as the Deployment controller

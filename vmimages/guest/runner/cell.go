@@ -64,13 +64,21 @@ func runCell(ctx context.Context, idx int, c scenario.Cell, kernel, self string,
 	svc := service()
 	prog := programmerFor(c, svc, res, ev, emit)
 	defer prog.Close()
-	if err := prog.Setup(); err != nil {
-		return nil, nil, fmt.Errorf("%s setup: %w", c.ProxyMode, err)
-	}
 	drv := &rollout.Driver{Cell: c, Svc: svc, Prog: prog, Events: ev, Self: self, PodIPBase: net.IPv4(10, 244, 0, 2)}
 	defer drv.Shutdown()
-	old, err := drv.Initial(ctx, "v1")
-	if err != nil {
+	// The proxy is programmed while the first pods start (both are mostly
+	// exec and netlink; under TCG each takes ~0.3 s). No pod is an endpoint
+	// before the programming is done.
+	setupErr := make(chan error, 1)
+	go func() { setupErr <- prog.Setup() }()
+	old, startErr := drv.StartInitial("v1")
+	if err := <-setupErr; err != nil {
+		return nil, nil, fmt.Errorf("%s setup: %w", c.ProxyMode, err)
+	}
+	if startErr != nil {
+		return nil, nil, fmt.Errorf("initial pods: %w", startErr)
+	}
+	if err := drv.ReadyInitial(ctx, old); err != nil {
 		return nil, nil, fmt.Errorf("initial pods: %w", err)
 	}
 	client, err := node.AddPod(fmt.Sprintf("client-%d", idx), clientIP(idx))
