@@ -93,34 +93,28 @@ func guestTestSection(stdout, name string) (string, int) {
 	return rest[:m[0]], code
 }
 
-var _ = Describe("guest-side tests", Label("smoke"), func() {
-	It("run the guest packages' test binaries inside a guest, where none may skip", func(ctx SpecContext) {
-		start := time.Now()
-		dir := GinkgoT().TempDir()
-		files := buildGuestTests(ctx, dir)
-		archive, err := image.FilesArchive(files)
-		Expect(err).NotTo(HaveOccurred())
-		frag := filepath.Join(dir, "guest-tests.cpio.gz")
-		Expect(os.WriteFile(frag, archive, 0o644)).To(Succeed())
-		built := time.Since(start)
+// guestTestsArchive builds the guest test binaries into an initramfs
+// fragment under dir and says how long the build took.
+func guestTestsArchive(ctx SpecContext, dir string) (string, time.Duration) {
+	start := time.Now()
+	files := buildGuestTests(ctx, dir)
+	archive, err := image.FilesArchive(files)
+	Expect(err).NotTo(HaveOccurred())
+	frag := filepath.Join(dir, "guest-tests.cpio.gz")
+	Expect(os.WriteFile(frag, archive, 0o644)).To(Succeed())
+	return frag, time.Since(start)
+}
 
-		res, err := env.WithExtra([]string{frag}, 0).Boot(ctx,
-			wire.Request{Mode: wire.ModeExec, Command: []string{guestTestScript()}}, run.BootOptions{OutDir: bootDir()})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(res.Exec).NotTo(BeNil(), "guest sent no exec result")
-		out := res.Exec.Stdout
-		AddReportEntry("guest-side tests", fmt.Sprintf("built in %s, whole spec %s", built.Round(time.Millisecond), time.Since(start).Round(time.Millisecond)))
-		GinkgoWriter.Printf("--- stdout\n%s--- stderr\n%s", out, res.Exec.Stderr)
-
-		for _, p := range guestTestPackages {
-			section, code := guestTestSection(out, p.name)
-			show := fmt.Sprintf("%s.test in the guest:\n%s\n--- stderr\n%s", p.name, section, res.Exec.Stderr)
-			Expect(code).To(Equal(0), "exit code of %s", show)
-			for _, name := range p.mustPass {
-				Expect(section).To(MatchRegexp(`(?m)^--- PASS: `+regexp.QuoteMeta(name)+` `), "%s did not pass (skipped, failed or absent) in %s", name, show)
-			}
-			Expect(section).NotTo(ContainSubstring("--- SKIP"), "a test skipped inside the guest in %s", show)
+// expectGuestTestsPassed judges every guest test binary's section of the
+// boot's output: exit 0, each must-pass test passed, nothing skipped.
+func expectGuestTestsPassed(res *wire.ExecResult) {
+	for _, p := range guestTestPackages {
+		section, code := guestTestSection(res.Stdout, p.name)
+		show := fmt.Sprintf("%s.test in the guest:\n%s\n--- stderr\n%s", p.name, section, res.Stderr)
+		Expect(code).To(Equal(0), "exit code of %s", show)
+		for _, name := range p.mustPass {
+			Expect(section).To(MatchRegexp(`(?m)^--- PASS: `+regexp.QuoteMeta(name)+` `), "%s did not pass (skipped, failed or absent) in %s", name, show)
 		}
-		Expect(res.Exec.ExitCode).To(Equal(0), res.Exec.Stderr)
-	}, SpecTimeout(6*time.Minute))
-})
+		Expect(section).NotTo(ContainSubstring("--- SKIP"), "a test skipped inside the guest in %s", show)
+	}
+}

@@ -183,7 +183,7 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	if os.Getenv("ROLLOUTLAB_IN_GUEST") == "1" {
 		t.Fatalf("in the guest: "+format, args...)
 	}
-	t.Skipf(format+" (runs inside a guest in make test: e2e spec \"guest-side tests\")", args...)
+	t.Skipf(format+" (runs inside a guest in make test: e2e smoke spec \"runs the guest packages' test binaries\")", args...)
 }
 
 // The lines the first kind ipvs:0 verdict left unexplained: the kubelet's

@@ -10,14 +10,14 @@ import (
 )
 
 // skipOrFail skips outside the guest; inside it (ROLLOUTLAB_IN_GUEST=1, set
-// by the e2e "guest-side tests" spec that runs this binary in a guest) a
+// by the e2e smoke boot, which runs this binary in a guest) a
 // missing prerequisite is a failure, so the test cannot silently not run.
 func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("ROLLOUTLAB_IN_GUEST") == "1" {
 		t.Fatalf("in the guest: "+format, args...)
 	}
-	t.Skipf(format+" (runs inside a guest in make test: e2e spec \"guest-side tests\")", args...)
+	t.Skipf(format+" (runs inside a guest in make test: e2e smoke spec \"runs the guest packages' test binaries\")", args...)
 }
 
 // inTestNetns gives the test a throwaway network namespace and a function

@@ -50,7 +50,7 @@ func (e *memEmitter) File(n string, b []byte) error {
 
 // TestRunCellsHost runs the iptables and nftables cells for real. It
 // rewrites the network namespace it runs in (flushes nft, adds routes), so
-// it runs in a guest (ROLLOUTLAB_IN_GUEST=1: the e2e spec "guest-side tests"
+// it runs in a guest (ROLLOUTLAB_IN_GUEST=1: the e2e smoke boot
 // boots one with this test binary, `make test` runs it), where it must not
 // skip, or when asked, as root, in a throwaway namespace:
 //
@@ -62,7 +62,7 @@ func TestRunCellsHost(t *testing.T) {
 			t.Fatal("in the guest: needs root")
 		}
 	case os.Getenv("ROLLOUTLAB_GUEST_E2E") != "1" || os.Geteuid() != 0:
-		t.Skip("runs inside a guest in make test (e2e spec \"guest-side tests\"); on the host set ROLLOUTLAB_GUEST_E2E=1 and run as root under `unshare -n`")
+		t.Skip("runs inside a guest in make test (e2e smoke spec \"runs the guest packages' test binaries\"); on the host set ROLLOUTLAB_GUEST_E2E=1 and run as root under `unshare -n`")
 	}
 	// A functional check of the whole cell path, not a measurement: short
 	// phases (the rollout still replaces all 3 replicas), and the two cells
