@@ -1,5 +1,10 @@
 package scenario
 
+import (
+	"encoding/json"
+	"strconv"
+)
+
 // Record is one request as the load generator saw it. Times are nanoseconds
 // on the guest's CLOCK_MONOTONIC, the same clock rollout events use.
 type Record struct {
@@ -130,4 +135,47 @@ type CellResult struct {
 	// FirstAttempt is set when this is the cell's second attempt in the
 	// boot: the first fell behind its schedule (see RetryStarved).
 	FirstAttempt *Attempt `json:"first_attempt,omitempty"`
+}
+
+// AppendJSON appends r as encoding/json would marshal it (same fields, order
+// and omissions), without reflection: the load generator writes one record
+// per request, and under TCG every microsecond is a slice of its rate.
+func (r Record) AppendJSON(b []byte) []byte {
+	b = append(b, `{"n":`...)
+	b = strconv.AppendInt(b, r.Seq, 10)
+	b = append(b, `,"i":`...)
+	b = strconv.AppendInt(b, r.Intended, 10)
+	b = append(b, `,"s":`...)
+	b = strconv.AppendInt(b, r.Start, 10)
+	b = append(b, `,"c":`...)
+	b = strconv.AppendInt(b, r.Connect, 10)
+	b = append(b, `,"t":`...)
+	b = strconv.AppendInt(b, r.Total, 10)
+	for _, f := range [...]struct{ key, v string }{{"p", r.Pod}, {"e", string(r.Err)}, {"ph", r.Phase}, {"en", r.Errno}} {
+		if f.v != "" {
+			b = append(b, `,"`...)
+			b = append(b, f.key...)
+			b = append(b, `":`...)
+			b = appendJSONString(b, f.v)
+		}
+	}
+	if r.LocalPort != 0 {
+		b = append(b, `,"lp":`...)
+		b = strconv.AppendInt(b, int64(r.LocalPort), 10)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString quotes s as encoding/json does: printable ASCII other
+// than its escaped set goes as is, anything else through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

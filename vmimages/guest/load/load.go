@@ -79,10 +79,11 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 	wdone := make(chan struct{})
 	go func() {
 		defer close(wdone)
-		enc := json.NewEncoder(w)
+		var line []byte
 		for r := range recs {
 			if werr == nil {
-				werr = enc.Encode(r)
+				line = append(r.AppendJSON(line[:0]), '\n') // as json.Encoder writes it
+				_, werr = w.Write(line)
 			}
 			written++
 		}

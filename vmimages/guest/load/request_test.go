@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/mono"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/server"
@@ -37,5 +39,28 @@ func TestRequestLoopback(t *testing.T) {
 	r := request(sa, 3*time.Second, 99, mono.Now())
 	if r.Err != scenario.ErrRefused || r.Phase != "connect" || r.LocalPort == 0 || r.Pod != "" {
 		t.Errorf("to a closed port: %+v, want refused in connect with a local port", r)
+	}
+}
+
+// localPort reads the port the kernel bound, as getsockname reports it.
+func TestLocalPortIsTheBoundPort(t *testing.T) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: 0, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sn, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sn.(*unix.SockaddrInet4).Port
+	if got := localPort(fd); got != want || got == 0 {
+		t.Errorf("localPort = %d, getsockname says %d", got, want)
+	}
+	if got := localPort(-1); got != 0 {
+		t.Errorf("localPort of a bad fd = %d, want 0", got)
 	}
 }
