@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/ctlport"
@@ -14,35 +13,24 @@ import (
 // serial port and falls back to the console so that even an agent that
 // cannot open ttyS1 still tells the host why.
 type control struct {
-	mu  sync.Mutex
-	out *os.File
+	out   *os.File
+	lines *wire.LineWriter
 }
 
 func openControl() *control {
 	f, err := ctlport.Open()
 	if err == nil {
-		return &control{out: f}
+		return &control{out: f, lines: wire.NewLineWriter(f)}
 	}
 	fmt.Fprintf(os.Stderr, "agent: control port %s unusable (%v); using the console\n", wire.ControlDevice, err)
-	return &control{out: os.Stdout}
+	return &control{out: os.Stdout, lines: wire.NewLineWriter(os.Stdout)}
 }
 
-func (c *control) write(m wire.Message) error {
-	line, err := wire.Encode(m)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, err = c.out.Write(append(line, '\n'))
-	return err
-}
+func (c *control) write(m wire.Message) error { return c.lines.Write(m) }
 
 // flush waits until the port has sent everything (see ctlport.Drain).
 func (c *control) flush() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_ = ctlport.Drain(c.out)
+	c.lines.Locked(func() { _ = ctlport.Drain(c.out) })
 }
 
 // Logf implements the scenario runner's Emitter: progress lines for the user.

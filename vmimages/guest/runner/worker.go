@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -44,7 +43,7 @@ type cellJob struct {
 // CellMain is CellCommand: a cellJob on stdin, wire lines on stdout; exit
 // status 1 with the reason on stderr when the cell could not be measured.
 func CellMain(args []string) int {
-	em := &lineEmitter{w: os.Stdout}
+	em := newLineEmitter(os.Stdout)
 	if err := cellMain(os.Stdin, em); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", CellCommand, err)
 		return 1
@@ -160,24 +159,16 @@ func relayLine(line []byte, emit Emitter) error {
 }
 
 // lineEmitter is a worker's Emitter: one framed wire line per message.
-type lineEmitter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
+type lineEmitter struct{ lines *wire.LineWriter }
 
-func (e *lineEmitter) write(m wire.Message) error {
-	line, err := wire.Encode(m)
-	if err != nil {
-		return err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, err = e.w.Write(append(line, '\n'))
-	return err
-}
+func newLineEmitter(w io.Writer) *lineEmitter { return &lineEmitter{lines: wire.NewLineWriter(w)} }
 
 func (e *lineEmitter) Logf(format string, args ...any) {
-	_ = e.write(wire.Log(fmt.Sprintf(format, args...)))
+	_ = e.lines.Write(wire.Log(fmt.Sprintf(format, args...)))
 }
-func (e *lineEmitter) CellResult(res *scenario.CellResult) error { return e.write(wire.CellDone(res)) }
-func (e *lineEmitter) File(name string, data []byte) error       { return e.write(wire.FileMsg(name, data)) }
+func (e *lineEmitter) CellResult(res *scenario.CellResult) error {
+	return e.lines.Write(wire.CellDone(res))
+}
+func (e *lineEmitter) File(name string, data []byte) error {
+	return e.lines.Write(wire.FileMsg(name, data))
+}

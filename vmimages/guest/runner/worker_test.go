@@ -13,7 +13,7 @@ import (
 // that does not decode is an error, not a lost result.
 func TestRelayWorkerLines(t *testing.T) {
 	var out bytes.Buffer
-	w := &lineEmitter{w: &out}
+	w := newLineEmitter(&out)
 	w.Logf("cell %s: start", "a")
 	if err := w.CellResult(&scenario.CellResult{Cell: scenario.Cell{Name: "a"}}); err != nil {
 		t.Fatal(err)
