@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -157,6 +156,13 @@ func readRequest() (*wire.Request, error) {
 	return &req, nil
 }
 
+// moduleLoaders is how many finit_module calls may be in flight. More than
+// the guest's 2 vCPUs: a module load also waits (the kernel's RCU and
+// module bookkeeping), and the CPU is another load's meanwhile. Measured
+// on 6.1 under TCG (2026-12-06, 9 boots each, modules + facts): 2 loaders
+// median 516 ms, 4 438 ms, 6 424 ms, 16 414 ms.
+const moduleLoaders = 16
+
 func loadModules(release string, names []string, ctl *control) ([]string, error) {
 	if len(names) == 0 {
 		return nil, nil
@@ -166,7 +172,7 @@ func loadModules(release string, names []string, ctl *control) ([]string, error)
 	if err != nil && len(order) > 0 {
 		return nil, err
 	}
-	loaded, err := idx.insertAll(order, runtime.NumCPU(), idx.insert)
+	loaded, err := idx.insertAll(order, moduleLoaders, idx.insert)
 	if err != nil {
 		return loaded, err
 	}

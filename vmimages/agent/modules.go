@@ -97,7 +97,7 @@ func (idx *moduleIndex) loadOrder(names []string) (order, builtin, missing []str
 // insertAll loads order (as loadOrder returns it) with up to workers
 // finit_module calls at once: a module starts once every dependency of it
 // in order is in. Under TCG module loading is most of the agent's part of
-// the boot, and the guest has 2 vCPUs. It returns the modules loaded, in
+// the boot (see moduleLoaders for how many at once). It returns the modules loaded, in
 // order, and the first error; a module whose dependency failed is skipped.
 func (idx *moduleIndex) insertAll(order []string, workers int, insert func(string) error) ([]string, error) {
 	type state struct {
