@@ -47,24 +47,42 @@ const maxSocketPath = 107
 // ControlSocket is the unix socket QEMU connects ttyS1 to: next to
 // ControlLog, or under /tmp when that path is too long for a socket.
 // It is derived, not configured, so Args and Run always agree.
-func ControlSocket(c Config) string {
+func ControlSocket(c Config) string { return socketBeside(c, "sock") }
+
+// QMPSocket is where QEMU serves its QMP monitor, derived like
+// ControlSocket: the watchdog asks a hung guest for an NMI there before it
+// kills it (see traceHang). None for an interactive guest.
+func QMPSocket(c Config) string {
+	if c.Interactive {
+		return ""
+	}
+	return socketBeside(c, "qmp.sock")
+}
+
+func socketBeside(c Config, suffix string) string {
 	if c.ControlLog == "" {
 		return ""
 	}
-	p := strings.TrimSuffix(c.ControlLog, ".log") + ".sock"
+	p := strings.TrimSuffix(c.ControlLog, ".log") + "." + suffix
 	if len(p) <= maxSocketPath {
 		return p
 	}
 	h := sha256.Sum256([]byte(c.ControlLog))
-	return fmt.Sprintf("/tmp/rolloutlab-%x.sock", h[:8])
+	return fmt.Sprintf("/tmp/rolloutlab-%x.%s", h[:8], suffix)
 }
 
 // DefaultCmdline is the kernel command line every guest gets; extra
 // options are appended. panic=-1 plus -no-reboot turns a panic into a QEMU
-// exit, so a dead kernel never looks like a slow one.
+// exit, so a dead kernel never looks like a slow one. unknown_nmi_panic
+// turns the NMI the watchdog injects into a hung guest into a panic, and
+// panic_print=0x60 makes every panic replay the whole kernel log (quiet
+// hid it) and every CPU's backtrace: a hang or a panic shows where the
+// kernel was. Neither changes a guest that does not panic; nmi_watchdog=0
+// keeps the lockup detector's perf NMIs (KVM) from ever reaching the
+// unknown-NMI path.
 const DefaultCmdline = "console=ttyS0 rdinit=/init panic=-1 oops=panic quiet loglevel=4 " +
 	"8250.nr_uarts=2 i8042.noaux i8042.nokbd tsc=reliable no_timer_check " +
-	"random.trust_cpu=on mitigations=off"
+	"random.trust_cpu=on mitigations=off unknown_nmi_panic panic_print=0x60 nmi_watchdog=0"
 
 // Args returns the QEMU argument vector (without the binary).
 func Args(c Config) ([]string, error) {
@@ -116,6 +134,9 @@ func Args(c Config) ([]string, error) {
 		a = append(a, "-chardev", "socket,id=ctl,path="+escapeOpt(ControlSocket(c))+",server=off", "-serial", "chardev:ctl")
 	} else {
 		a = append(a, "-serial", "null")
+	}
+	if q := QMPSocket(c); q != "" {
+		a = append(a, "-qmp", "unix:"+escapeOpt(q)+",server=on,wait=off")
 	}
 	return a, nil
 }

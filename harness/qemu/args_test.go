@@ -24,8 +24,10 @@ func TestArgs(t *testing.T) {
 			// client of the harness's listener, next to control.log.
 			"-chardev stdio,id=con,signal=off -serial chardev:con",
 			"-chardev socket,id=ctl,path=/o/con,,trol.sock,server=off -serial chardev:ctl",
+			// QMP, for the watchdog's NMI to a hung guest.
+			"-qmp unix:/o/con,,trol.qmp.sock,server=on,wait=off",
 		},
-		notWant: []string{"kvm", "file,", "wait=", "/o/console.log"},
+		notWant: []string{"kvm", "file,", "server=off,wait", "/o/console.log"},
 	}, {
 		name:    "kvm and defaults",
 		cfg:     Config{Accel: AccelKVM, Kernel: "k", Initrd: "i"},
@@ -35,12 +37,12 @@ func TestArgs(t *testing.T) {
 		name:    "interactive",
 		cfg:     Config{Accel: AccelTCG, Kernel: "k", Initrd: "i", Interactive: true, ConsoleLog: "ignored", ControlLog: "/o/control.log"},
 		want:    []string{"-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline", "-chardev socket,id=ctl,path=/o/control.sock,server=off"},
-		notWant: []string{"ignored"},
+		notWant: []string{"ignored", "-qmp"},
 	}, {
 		// sun_path holds 107 bytes (plus NUL); a deep output dir gets a /tmp socket.
 		name:    "socket path too long",
 		cfg:     Config{Accel: AccelTCG, Kernel: "k", Initrd: "i", ControlLog: long},
-		want:    []string{"-chardev socket,id=ctl,path=/tmp/rolloutlab-"},
+		want:    []string{"-chardev socket,id=ctl,path=/tmp/rolloutlab-", "-qmp unix:/tmp/rolloutlab-"},
 		notWant: []string{strings.Repeat("d", 110)},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,8 +29,15 @@ type HangError struct {
 	Phase       string
 	After       string
 	ConsoleTail string
+	// Trace says whether the watchdog got the kernel to show where it was
+	// (an injected NMI, see traceHang) before it killed QEMU.
+	Trace string
 }
 
 func (e *HangError) Error() string {
-	return fmt.Sprintf("guest hung during %s: killed by the watchdog after %s\n--- console (last lines) ---\n%s", e.Phase, e.After, e.ConsoleTail)
+	trace := ""
+	if e.Trace != "" {
+		trace = " (" + e.Trace + ")"
+	}
+	return fmt.Sprintf("guest hung during %s: killed by the watchdog after %s%s\n--- console (last lines) ---\n%s", e.Phase, e.After, trace, e.ConsoleTail)
 }

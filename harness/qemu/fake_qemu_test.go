@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -34,6 +35,9 @@ func TestMain(m *testing.M) {
 //	msg N KIND       a framed control message on ttyS<N>
 //	stderr TEXT      a QEMU diagnostic
 //	sleep DURATION   pause
+//	qmp              serve QMP on the -qmp socket; an inject-nmi panics
+//	                 the "kernel" (a panic on ttyS0) and exits, as
+//	                 unknown_nmi_panic with panic=-1 and -no-reboot do
 //	hang             never finish on our own
 //	exit CODE        stop here with CODE
 //
@@ -80,6 +84,8 @@ func fakeQEMU(playPath string, args []string) int {
 			if d, err = time.ParseDuration(arg); err == nil {
 				time.Sleep(d)
 			}
+		case "qmp":
+			err = fakeQMP(args, ports)
 		case "hang":
 			time.Sleep(time.Hour)
 		case "exit":
@@ -179,4 +185,44 @@ func fakeMessage(k wire.Kind) wire.Message {
 		return wire.Done()
 	}
 	return wire.Message{Kind: k, Time: time.Now()}
+}
+
+// fakeQMP serves the -qmp socket in the background (see the qmp step).
+func fakeQMP(args []string, ports []io.Writer) error {
+	var path string
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-qmp" {
+			backend, _ := parseOpts(args[i+1])
+			path = strings.TrimPrefix(backend, "unix:")
+		}
+	}
+	if path == "" {
+		return fmt.Errorf("no -qmp unix: socket in the arguments")
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return err
+	}
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		dec, enc := json.NewDecoder(conn), json.NewEncoder(conn)
+		_ = enc.Encode(map[string]any{"QMP": map[string]any{"version": map[string]any{}, "capabilities": []string{}}})
+		for {
+			var cmd struct{ Execute string }
+			if dec.Decode(&cmd) != nil {
+				return
+			}
+			_ = enc.Encode(map[string]any{"event": "SOME_EVENT"}) // events come between replies
+			_ = enc.Encode(map[string]any{"return": map[string]any{}})
+			if cmd.Execute == "inject-nmi" && len(ports) > 0 {
+				fmt.Fprintln(ports[0], "Kernel panic - not syncing: NMI: Not continuing")
+				fmt.Fprintln(ports[0], "NMI backtrace for cpu 1")
+				os.Exit(0)
+			}
+		}
+	}()
+	return nil
 }

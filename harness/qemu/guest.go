@@ -25,6 +25,7 @@ type guest struct {
 	ctlErr, conErr error       // set before ctl/con close
 	ln             *net.UnixListener
 	logs           []*os.File
+	qmp            string // QEMU's QMP socket, removed with the guest
 
 	stop chan struct{} // closing it ends every stream goroutine
 	wg   sync.WaitGroup
@@ -47,6 +48,13 @@ func startGuest(bin string, args []string, cfg Config) (g *guest, err error) {
 		if g.ln, err = listenControl(ControlSocket(cfg)); err != nil {
 			return g, &InfraError{Op: "open control channel", Err: err}
 		}
+	}
+	if g.qmp = QMPSocket(cfg); g.qmp != "" {
+		// QEMU will not serve on a path that exists (a killed run's socket).
+		if err = os.Remove(g.qmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return g, &InfraError{Op: "remove a stale QMP socket", Err: err}
+		}
+		err = nil
 	}
 	g.cmd = exec.Command(bin, args...)
 	g.cmd.Stderr = &g.stderr
@@ -183,5 +191,8 @@ func (g *guest) close() {
 	g.wg.Wait()
 	for _, f := range g.logs {
 		f.Close()
+	}
+	if g.qmp != "" {
+		_ = os.Remove(g.qmp)
 	}
 }

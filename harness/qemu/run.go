@@ -32,6 +32,8 @@ const (
 	// never made, and for its streams to reach EOF.
 	acceptGrace = 100 * time.Millisecond
 	drainGrace  = 5 * time.Second
+	// A hung guest gets an NMI and this long to print where it was.
+	nmiGrace = 10 * time.Second
 )
 
 // Run starts QEMU for cfg and supervises it until the guest powers off,
@@ -67,12 +69,12 @@ func Run(ctx context.Context, cfg Config, w Watch) (_ *Outcome, err error) {
 			}
 		}
 	}()
-	return &s.out, supervise(ctx, g, s, w)
+	return &s.out, supervise(ctx, g, s, w, QMPSocket(cfg))
 }
 
 // supervise feeds s the guest's lines until QEMU exits or is killed, and
 // says whom to blame.
-func supervise(ctx context.Context, g *guest, s *session, w Watch) error {
+func supervise(ctx context.Context, g *guest, s *session, w Watch, qmp string) error {
 	var bootC, runC, panicC <-chan time.Time
 	if w.BootTimeout > 0 {
 		t := time.NewTimer(w.BootTimeout)
@@ -114,19 +116,59 @@ func supervise(ctx context.Context, g *guest, s *session, w Watch) error {
 			if s.out.Hello != nil {
 				continue
 			}
+			trace := traceHang(g, s, qmp, ctl, con)
 			g.kill()
 			g.drain(s, ctl, con)
-			return &HangError{Phase: "boot (no agent hello)", After: w.BootTimeout.String(), ConsoleTail: s.consoleTail()}
+			return &HangError{Phase: "boot (no agent hello)", After: w.BootTimeout.String(), ConsoleTail: s.consoleTail(), Trace: trace}
 		case <-runC:
-			g.kill()
-			g.drain(s, ctl, con)
 			if s.panicLine != "" {
+				g.kill()
+				g.drain(s, ctl, con)
 				return exitVerdict(s, g.status, g.stderr.String())
 			}
-			return &HangError{Phase: "run (agent not done)", After: w.Timeout.String(), ConsoleTail: s.consoleTail()}
+			trace := traceHang(g, s, qmp, ctl, con)
+			g.kill()
+			g.drain(s, ctl, con)
+			return &HangError{Phase: "run (agent not done)", After: w.Timeout.String(), ConsoleTail: s.consoleTail(), Trace: trace}
 		case <-panicC:
 			// The guest wedged after its panic; the exit case judges it.
 			_ = g.cmd.Process.Kill()
+		}
+	}
+}
+
+// traceHang asks a hung guest for an NMI on QEMU's QMP socket and gives
+// its kernel nmiGrace to print its log and backtraces (unknown_nmi_panic,
+// panic_print in DefaultCmdline) and exit; what it printed reaches the
+// console log and the hang's console tail. It says what happened.
+func traceHang(g *guest, s *session, qmp string, ctl, con <-chan []byte) string {
+	if qmp == "" {
+		return ""
+	}
+	if err := injectNMI(qmp, 2*time.Second); err != nil {
+		return "no NMI: " + err.Error()
+	}
+	t := time.NewTimer(nmiGrace)
+	defer t.Stop()
+	for {
+		select {
+		case line, ok := <-ctl:
+			if !ok {
+				ctl = nil
+				continue
+			}
+			s.control(line)
+		case line, ok := <-con:
+			if !ok {
+				con = nil
+				continue
+			}
+			s.console(line)
+		case status := <-g.exited:
+			g.waited(status)
+			return "an NMI made the kernel print its log and backtraces"
+		case <-t.C:
+			return "an NMI was injected; the kernel printed nothing and did not stop in " + nmiGrace.String()
 		}
 	}
 }

@@ -187,6 +187,26 @@ func TestRunHangBeforeHello(t *testing.T) {
 	}
 }
 
+// A guest that hangs before hello gets an NMI on QEMU's QMP socket before
+// it is killed: its kernel's panic output (unknown_nmi_panic) is in the
+// hang's console tail, and the hang says the NMI worked. Without QMP (the
+// test above) the watchdog still kills it at once.
+func TestRunHangTracedByNMI(t *testing.T) {
+	t.Parallel()
+	f := newFakeRun(t, "open", "qmp", "line 0 Booting Linux", "hang")
+	_, err := f.run(t, context.Background(), Watch{BootTimeout: 300 * time.Millisecond, Timeout: 10 * time.Second})
+	var he *HangError
+	if !errors.As(err, &he) {
+		t.Fatalf("want *HangError, got %T %v", err, err)
+	}
+	if !strings.Contains(he.ConsoleTail, "NMI: Not continuing") || !strings.Contains(he.Trace, "NMI made the kernel print") {
+		t.Errorf("got %+v", he)
+	}
+	if _, err := os.Lstat(QMPSocket(f.cfg)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("QMP socket left behind: %v", err)
+	}
+}
+
 func TestRunHangAfterHello(t *testing.T) {
 	t.Parallel()
 	// The hello disarms the boot watchdog: only the run timeout may fire.
