@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -30,7 +32,10 @@ func fakeMirror(t *testing.T) (mirror string, lock []byte, hits *atomic.Int64) {
 	for _, p := range toolPaths {
 		files["."+p] = "data of " + p
 	}
-	files["./usr/bin/ab"] = string(fakeELF("/lib64/ld-linux-x86-64.so.2", "libz.so.1"))
+	files["./usr/sbin/conntrack"] = string(fakeELF("/lib64/ld-linux-x86-64.so.2", "libz.so.1"))
+	// ab is left to the bench archive, with the one library the base lacks.
+	files["./usr/bin/ab"] = string(fakeELF("/lib64/ld-linux-x86-64.so.2", "libz.so.1", "libssl.so.3"))
+	files["./lib/x86_64-linux-gnu/libssl.so.3"] = string(fakeELF(""))
 	deb := debtest.Deb(t, "xz", debtest.Files(files)...)
 	sum := sha256.Sum256(deb)
 	hits = &atomic.Int64{}
@@ -151,5 +156,39 @@ func TestBuildErrors(t *testing.T) {
 	bad := bytes.Replace(lock, []byte("fake 1"), []byte("fake 1 extra"), 1)
 	if _, err := build(context.Background(), Options{CacheDir: t.TempDir(), AgentBinary: writeAgent(t, "x")}, bad, mirror); err == nil {
 		t.Error("bad lock accepted")
+	}
+}
+
+// ab is not in the base image (the kernel unpacks every byte of it on every
+// boot); the bench archive holds it and only the libraries the base lacks.
+func TestBenchFilesAreWhatTheBaseLacks(t *testing.T) {
+	mirror, lock, _ := fakeMirror(t)
+	entries, err := ParseLock(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := Unpack(context.Background(), t.TempDir(), mirror, entries, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, err := selectFiles(tree, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range base {
+		if e.name == "usr/bin/ab" || strings.HasSuffix(e.name, "libssl.so.3") {
+			t.Errorf("base image holds %s", e.name)
+		}
+	}
+	bench, err := selectBenchFiles(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range bench {
+		names = append(names, e.name)
+	}
+	if want := []string{"usr/bin/ab", "usr/lib/x86_64-linux-gnu/libssl.so.3"}; !slices.Equal(names, want) {
+		t.Errorf("bench files %v, want %v (ld-linux and libz are the base's)", names, want)
 	}
 }

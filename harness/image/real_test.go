@@ -63,6 +63,30 @@ func TestBuildReal(t *testing.T) {
 	defer f.Close()
 	got, _ := readCPIO(t, f)
 	t.Logf("%s: %d bytes, %d entries", img.Path, img.Size, len(got))
+	// The load benchmark's archive goes after the base: ab and what of its
+	// closure the base lacks, nothing the base has. The checks below see both.
+	benchPath, err := BenchArchive(context.Background(), Options{CacheDir: filepath.Dir(filepath.Dir(filepath.Dir(img.Path)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bf, err := os.Open(benchPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bf.Close()
+	bench, _ := readCPIO(t, bf)
+	if _, ok := bench["usr/bin/ab"]; !ok {
+		t.Errorf("%s lacks usr/bin/ab", benchPath)
+	}
+	for name, e := range bench {
+		if _, dup := got[name]; dup && e.mode&0o170000 != 0o040000 {
+			t.Errorf("bench archive repeats the base's %s", name)
+		}
+		got[name] = e
+	}
+	if _, ok := got["usr/bin/ab"]; ok && len(bench) < 3 {
+		t.Errorf("bench archive has %d entries: ab's libraries missing?", len(bench))
+	}
 
 	// An independent view of the archive: resolve paths through its own symlinks.
 	tr := debtree.Tree{}

@@ -12,7 +12,7 @@ import (
 
 // selectionVersion names the file-selection rules in this file. It is part of
 // the image key: bump it whenever the rules change so cached images are rebuilt.
-const selectionVersion = "base-v1"
+const selectionVersion = "base-v2"
 
 // toolPaths are the files taken from the packages; their ELF closure follows.
 var toolPaths = []string{
@@ -26,11 +26,16 @@ var toolPaths = []string{
 	"/sbin/ipvsadm",
 	"/sbin/ipvsadm-save",
 	"/sbin/ipvsadm-restore",
-	"/usr/bin/ab",
 	"/etc/protocols",
 	"/etc/services",
 	"/etc/ethertypes",
 }
+
+// benchToolPaths are for `make bench-load` only: ab and the part of its
+// closure the base lacks (libssl, libcrypto, apr: ~6 MB) go in a separate
+// archive that benchmark appends (BenchArchive). Every byte of the base is
+// unpacked by the kernel on every boot, before init can run.
+var benchToolPaths = []string{"/usr/bin/ab"}
 
 // toolGlobs are taken whole: iptables dlopen()s its extensions, so no ELF
 // walk can find them; ip reads its table names from /etc/iproute2.
@@ -192,6 +197,41 @@ func selectFiles(t debtree.Tree, agent []byte) ([]cpioEntry, []string, error) {
 	}
 	slices.Sort(used)
 	return out, used, nil
+}
+
+// selectBenchFiles picks benchToolPaths with their ELF closure and returns
+// what the base image (selectFiles) does not already hold.
+func selectBenchFiles(t debtree.Tree) ([]cpioEntry, error) {
+	base, _, err := selectFiles(t, nil)
+	if err != nil {
+		return nil, err
+	}
+	inBase := make(map[string]bool, len(base))
+	for _, e := range base {
+		inBase[e.name] = true
+	}
+	s := newSelection(t)
+	for _, p := range benchToolPaths {
+		if err := s.pick(p); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.closeELF(); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(s.picked))
+	for k := range s.picked {
+		if !inBase[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []cpioEntry
+	for _, k := range keys {
+		n := t[k]
+		out = append(out, cpioEntry{name: k, mode: n.Mode, data: n.Data, target: n.Target})
+	}
+	return out, nil
 }
 
 func hasAnyPrefix(s string, prefixes []string) bool {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rolloutlab/rolloutlab/harness/image"
 	"github.com/rolloutlab/rolloutlab/harness/run"
 )
 
@@ -78,8 +80,13 @@ func newBenchLoadCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// ab is not in the base image: its archive goes after it.
+			bench, err := image.BenchArchive(cmd.Context(), image.Options{CacheDir: env.CacheDir, Progress: os.Stderr})
+			if err != nil {
+				return err
+			}
 			script := fmt.Sprintf(loadBenchScript, concurrency, seconds, pairs)
-			res, err := bootExec(cmd.Context(), env, "", nil, "", []string{script})
+			res, err := bootExec(cmd.Context(), env.WithExtra([]string{bench}, 0), "", nil, "", []string{script})
 			if err != nil {
 				return err
 			}
