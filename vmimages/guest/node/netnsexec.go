@@ -12,45 +12,47 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inNetns runs fn on a thread switched into the namespace at nsPath. The
-// thread is never switched back: the goroutine exits still locked, so the
-// runtime discards the thread instead of reusing it in the wrong namespace.
-func inNetns(nsPath string, fn func() error) error {
+// onDiscardedThread runs fn on a locked thread that is never reused: the
+// goroutine exits still locked, so the runtime discards the thread rather
+// than hand it, in whatever namespace fn left it, to other goroutines.
+func onDiscardedThread(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		h, err := netns.GetFromPath(nsPath)
-		if err != nil {
-			errc <- fmt.Errorf("open netns %s: %w", nsPath, err)
-			return
-		}
-		defer h.Close()
-		if err := netns.Set(h); err != nil {
-			errc <- fmt.Errorf("enter netns %s: %w", nsPath, err)
-			return
-		}
 		errc <- fn()
 	}()
 	return <-errc
 }
 
+// inNetns runs fn on a thread switched into the namespace at nsPath, never
+// switched back (onDiscardedThread).
+func inNetns(nsPath string, fn func() error) error {
+	return onDiscardedThread(func() error {
+		h, err := netns.GetFromPath(nsPath)
+		if err != nil {
+			return fmt.Errorf("open netns %s: %w", nsPath, err)
+		}
+		defer h.Close()
+		if err := netns.Set(h); err != nil {
+			return fmt.Errorf("enter netns %s: %w", nsPath, err)
+		}
+		return fn()
+	})
+}
+
 // addNamedNetns is `ip netns add name` without exec'ing ip (two execs of
 // a dynamically linked binary per pod cost ~0.1 s under TCG): a new
-// namespace bind-mounted at /run/netns/name. The thread that made it is
-// left locked and discarded, as in inNetns.
+// namespace bind-mounted at /run/netns/name. NewNamed also switches the
+// calling thread into it, hence onDiscardedThread.
 func addNamedNetns(name string) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
+	return onDiscardedThread(func() error {
 		h, err := netns.NewNamed(name)
 		if err != nil {
-			errc <- fmt.Errorf("create netns %s: %w", name, err)
-			return
+			return fmt.Errorf("create netns %s: %w", name, err)
 		}
 		h.Close()
-		errc <- nil
-	}()
-	return <-errc
+		return nil
+	})
 }
 
 // deleteNamedNetns is `ip netns del name`: detach the bind mount (a file

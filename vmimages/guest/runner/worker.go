@@ -83,10 +83,9 @@ func cellMain(in io.Reader, em *lineEmitter) error {
 	if err != nil {
 		return err
 	}
-	if err := report(job.Cell, res, records, em); err != nil {
-		return err
-	}
-	return node.Teardown()
+	// No teardown after: the node namespace and its pods' mounts go with
+	// this process.
+	return report(job.Cell, res, records, em)
 }
 
 // runWorker runs job in a new network and mount namespace and relays what
