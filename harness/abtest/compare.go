@@ -80,6 +80,11 @@ func compareCell(name string, a, b *repeats.Agg) CellCompare {
 	if a.Accel != b.Accel {
 		cc.Notes = append(cc.Notes, fmt.Sprintf("accelerator differs (%s vs %s): latency not comparable", a.Accel, b.Accel))
 	}
+	// Under TCG the CPU model changes how fast the guest copies memory.
+	modelsDiffer := a.CPUModel != "" && b.CPUModel != "" && a.CPUModel != b.CPUModel
+	if modelsDiffer {
+		cc.Notes = append(cc.Notes, fmt.Sprintf("guest CPU model differs (%s vs %s): latency not comparable", a.CPUModel, b.CPUModel))
+	}
 	if a.Requests > 0 && b.Requests > 0 {
 		cc.Diffs = append(cc.Diffs,
 			CompareRates("to_terminating", a.ToTerminating, a.Requests, b.ToTerminating, b.Requests),
@@ -88,7 +93,7 @@ func compareCell(name string, a, b *repeats.Agg) CellCompare {
 			CompareRates("timeouts", a.Timeouts, a.Requests, b.Timeouts, b.Requests),
 		)
 		switch {
-		case a.Accel != b.Accel:
+		case a.Accel != b.Accel, modelsDiffer:
 		case len(a.Totals) > 0 && len(b.Totals) > 0:
 			cc.Diffs = append(cc.Diffs, CompareQuantile("p99_ms", "records", a.Totals, b.Totals, 0.99, P99FloorMs))
 		case len(a.RepP99s) > 0 && len(b.RepP99s) > 0:

@@ -63,3 +63,33 @@ func TestCompareDifferentSettings(t *testing.T) {
 		t.Fatalf("different settings compared: %+v", cc)
 	}
 }
+
+// Runs of one cell under two TCG CPU models (before and after
+// qemu.TCGCPUModel): the rates are compared, the latency is not.
+func TestCompareDifferentCPUModels(t *testing.T) {
+	root := t.TempDir()
+	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0", Seed: 1})
+	resultfiletest.WriteRun(t, root, "6.12", "6.12.117", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0", Seed: 2})
+	a, _, _ := resultfile.LoadPath(filepath.Join(root, "6.1"))
+	b, _, _ := resultfile.LoadPath(filepath.Join(root, "6.12"))
+	if cc := Compare(a, b)[0]; !hasDiff(cc, "p99_ms") {
+		t.Fatalf("one CPU model (recorded on neither side): p99 not compared: %+v", cc)
+	}
+	b[0].File.QEMU.CPUModel = "max,-erms,-fsrm"
+	cc := Compare(a, b)[0]
+	if !cc.Comparable || hasDiff(cc, "p99_ms") || !hasDiff(cc, "to_terminating") {
+		t.Fatalf("two CPU models: want rates compared and p99 not: %+v", cc)
+	}
+	if !strings.Contains(strings.Join(cc.Notes, "\n"), "guest CPU model differs (max vs max,-erms,-fsrm)") {
+		t.Errorf("notes %q", cc.Notes)
+	}
+}
+
+func hasDiff(cc CellCompare, metric string) bool {
+	for _, d := range cc.Diffs {
+		if d.Metric == metric {
+			return true
+		}
+	}
+	return false
+}

@@ -114,7 +114,7 @@ func TestBuildCachesAndIsReproducible(t *testing.T) {
 	got, _ := readCPIO(t, bytes.NewReader(raw))
 	for name, want := range map[string]string{
 		"init": "#!/bin/sh\n", "bin": "usr/bin", "lib64": "usr/lib64", "var/run": "../run",
-		"usr/bin/sh": "busybox", "usr/sbin/modprobe": "../bin/busybox", "usr/sbin/iptables": "xtables-nft-multi",
+		"usr/bin/sh": "busybox", "usr/bin/modprobe": "busybox", "usr/sbin/iptables": "xtables-nft-multi",
 		"usr/lib64/ld-linux-x86-64.so.2": "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
 	} {
 		if got[name].body != want {
@@ -125,6 +125,10 @@ func TestBuildCachesAndIsReproducible(t *testing.T) {
 		if _, ok := got[name]; !ok {
 			t.Errorf("%s missing", name)
 		}
+	}
+	// The kernel's modprobe path must not resolve before the agent runs.
+	if e, ok := got["usr/sbin/modprobe"]; ok {
+		t.Errorf("usr/sbin/modprobe in the image (-> %q): the kernel would run it while it boots", e.body)
 	}
 	if got["usr/sbin/ip"].body != "data of /sbin/ip" || got["usr/bin/ip"].body != "" {
 		t.Errorf("ip must be iproute2's, never a busybox applet: %q %q", got["usr/sbin/ip"].body, got["usr/bin/ip"].body)

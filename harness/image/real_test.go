@@ -102,7 +102,7 @@ func TestBuildReal(t *testing.T) {
 	}
 	for _, p := range []string{"/init", "/bin/sh", "/sbin/ip", "/usr/sbin/ip", "/usr/sbin/ipvsadm", "/usr/sbin/nft", "/usr/sbin/iptables",
 		"/usr/sbin/ip6tables-restore", "/usr/sbin/iptables-legacy-save", "/usr/sbin/ipset", "/usr/sbin/conntrack", "/usr/bin/ab",
-		"/lib64/ld-linux-x86-64.so.2", "/sbin/modprobe", "/usr/bin/nsenter", "/etc/protocols", "/etc/services",
+		"/lib64/ld-linux-x86-64.so.2", "/usr/bin/modprobe", "/usr/bin/nsenter", "/etc/protocols", "/etc/services",
 		"/usr/lib/x86_64-linux-gnu/xtables/libxt_MASQUERADE.so", "/var/run/netns"} {
 		if _, n, _, err := tr.Resolve(p); err != nil || n == nil {
 			t.Errorf("%s: %v", p, err)

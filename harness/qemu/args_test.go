@@ -18,7 +18,7 @@ func TestArgs(t *testing.T) {
 		cfg:  Config{Accel: AccelTCG, Kernel: "/k/vmlinuz", Initrd: "/i/initrd", Cmdline: "console=ttyS0", ConsoleLog: "/o/console.log", ControlLog: "/o/con,trol.log", CPUs: 2, MemoryMiB: 768},
 		want: []string{
 			"-nic none", "-no-reboot", "-nodefaults", "-smp 2", "-m 768",
-			"-accel tcg,thread=multi", "-cpu max", "-kernel /k/vmlinuz", "-initrd /i/initrd",
+			"-accel tcg,thread=multi", "-cpu max,-erms,-fsrm", "-kernel /k/vmlinuz", "-initrd /i/initrd",
 			"-append console=ttyS0",
 			// The console streams on QEMU's stdout; control is a socket
 			// client of the harness's listener, next to control.log.

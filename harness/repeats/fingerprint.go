@@ -8,8 +8,15 @@ import (
 	"github.com/rolloutlab/rolloutlab/harness/resultfile"
 )
 
+// envPrint groups repeats that ran on the same kernel, image and machine.
+// The CPU model joins the print only when recorded, so results from before
+// it was (all "max" or "host") keep their prints.
 func envPrint(f *resultfile.File) string {
-	b, _ := json.Marshal([]any{f.Kernel.VmlinuzSHA256, f.Image.SHA256, f.QEMU.Accel, f.QEMU.CPUs, f.QEMU.MemoryMiB})
+	fields := []any{f.Kernel.VmlinuzSHA256, f.Image.SHA256, f.QEMU.Accel, f.QEMU.CPUs, f.QEMU.MemoryMiB}
+	if f.QEMU.CPUModel != "" {
+		fields = append(fields, f.QEMU.CPUModel)
+	}
+	b, _ := json.Marshal(fields)
 	return shortHash(b)
 }
 

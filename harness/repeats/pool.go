@@ -24,6 +24,7 @@ type Agg struct {
 	Reasons  []string          `json:"reasons,omitempty"`
 	Control  bool              `json:"control"`
 	Accel    string            `json:"accel"`
+	CPUModel string            `json:"cpu_model"` // QEMU -cpu (resultfile.QEMUInfo.Model)
 	Env      string            `json:"env"`      // Group.Env
 	Settings string            `json:"settings"` // Group.Settings
 	// Sums over the repeats that produced numbers.
@@ -68,7 +69,7 @@ func IsControl(c *resultfile.Cell) bool {
 func Pool(g *Group) *Agg {
 	a := &Agg{Key: g.Key, Repeats: len(g.Samples), Env: g.Env, Settings: g.Settings}
 	allRecords := true
-	accels := map[string]bool{}
+	accels, models := map[string]bool{}, map[string]bool{}
 	symptoms := map[verdict.Symptom]bool{}
 	for i := range g.Samples {
 		s := &g.Samples[i]
@@ -76,6 +77,7 @@ func Pool(g *Group) *Agg {
 		a.Verdicts = append(a.Verdicts, s.Cell.Verdict.Status)
 		a.Control = a.Control || IsControl(s.Cell)
 		accels[s.Run.File.QEMU.Accel] = true
+		models[s.Run.File.QEMU.Model()] = true
 		for _, sy := range s.Cell.Verdict.Symptoms {
 			symptoms[sy] = true
 		}
@@ -114,6 +116,7 @@ func Pool(g *Group) *Agg {
 	a.Verdict = verdict.Combine(a.Verdicts)
 	a.Symptoms = slices.Sorted(maps.Keys(symptoms))
 	a.Accel = strings.Join(slices.Sorted(maps.Keys(accels)), "+")
+	a.CPUModel = strings.Join(slices.Sorted(maps.Keys(models)), "+")
 	a.ToTermRate = stats.Wilson(a.ToTerminating, a.Requests)
 	a.GoneRate = stats.Wilson(a.ErrorsAfterRemoval, a.Requests)
 	a.SlowRate = stats.Wilson(a.SlowConnects, a.Requests)

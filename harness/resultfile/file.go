@@ -88,6 +88,21 @@ type QEMUInfo struct {
 	AccelReason string `json:"accel_reason"`
 	CPUs        int    `json:"cpus"`
 	MemoryMiB   int    `json:"memory_mib"`
+	// CPUModel is QEMU's -cpu. Results without it ran before 2026-12-07,
+	// when TCG guests got "max" and KVM guests "host" (see Model).
+	CPUModel string `json:"cpu_model,omitempty"`
+}
+
+// Model is the guest CPU model, for results that did not record it too.
+func (q QEMUInfo) Model() string {
+	switch {
+	case q.CPUModel != "":
+		return q.CPUModel
+	case q.Accel == "kvm":
+		return "host"
+	default:
+		return "max"
+	}
 }
 
 // HostInfo says where it ran.

@@ -140,6 +140,9 @@ func mountBasics() error {
 	_ = os.Symlink("/proc/self/fd", "/dev/fd")
 	// Let the kernel autoload what tools ask for (nft expressions, xt
 	// matches) with busybox's modprobe, which reads the same modules.dep.
+	// The image has no /sbin/modprobe, so the kernel's own requests while
+	// it booted failed at once (see busyboxSbin in harness/image).
+	_ = os.Symlink("../bin/busybox", "/usr/sbin/modprobe")
 	_ = os.WriteFile("/proc/sys/kernel/modprobe", []byte("/sbin/modprobe"), 0o644)
 	return nil
 }
