@@ -2,7 +2,7 @@ package wire
 
 import (
 	"fmt"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
@@ -29,12 +29,16 @@ type RootSpec struct {
 	EngineReady scenario.Duration `json:"engine_ready,omitempty"`
 }
 
-var blockDevRE = regexp.MustCompile(`^/dev/vd[a-z]$`)
+// isVirtioDisk matches /dev/vd[a-z] (no regexp: wire is linked into every
+// guest process, and a package-level regexp is compiled at each start).
+func isVirtioDisk(dev string) bool {
+	return len(dev) == len("/dev/vda") && strings.HasPrefix(dev, "/dev/vd") && dev[7] >= 'a' && dev[7] <= 'z'
+}
 
 // Valid checks the devices are virtio disks and distinct.
 func (r RootSpec) Valid() error {
 	for _, d := range []struct{ name, dev string }{{"lower", r.Lower}, {"scratch", r.Scratch}} {
-		if !blockDevRE.MatchString(d.dev) {
+		if !isVirtioDisk(d.dev) {
 			return fmt.Errorf("root %s device %q: want /dev/vd[a-z]", d.name, d.dev)
 		}
 	}

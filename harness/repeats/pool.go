@@ -25,8 +25,8 @@ type Agg struct {
 	Control  bool              `json:"control"`
 	Accel    string            `json:"accel"`
 	CPUModel string            `json:"cpu_model"` // QEMU -cpu (resultfile.QEMUInfo.Model)
-	Env      string            `json:"env"`      // Group.Env
-	Settings string            `json:"settings"` // Group.Settings
+	Env      string            `json:"env"`       // Group.Env
+	Settings string            `json:"settings"`  // Group.Settings
 	// Sums over the repeats that produced numbers.
 	Requests           int `json:"requests"`
 	Timeouts           int `json:"timeouts"`

@@ -11,7 +11,9 @@ import (
 // runScenario hands the cells to the in-guest runner; the control channel
 // is its Emitter, so results stream to the host as each cell finishes.
 func runScenario(ctx context.Context, req wire.Request, ctl *control) error {
-	return runner.RunCells(ctx, req.Cells, req.Kind, req.ParallelCells, ctl)
+	// The guest powers off after the last cell: its namespace is fresh and
+	// needs no tidying after.
+	return runner.RunCells(ctx, req.Cells, runner.Options{Kind: req.Kind, Parallel: req.ParallelCells, FreshNode: true}, ctl)
 }
 
 // subcommands run inside pod namespaces (the per-pod server, the client)

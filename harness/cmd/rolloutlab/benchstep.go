@@ -44,10 +44,11 @@ func newBenchStepCommand(g *globalFlags) *cobra.Command {
 				start := time.Now()
 				f, _, err := env.Scenario(ctx, cells, dir)
 				wall := time.Since(start)
-				cleanup()
 				if err != nil {
-					return fmt.Errorf("run %d: %w", i+1, err)
+					// keep what the guest said (console, control log, result)
+					return fmt.Errorf("run %d (its console and result kept in %s): %w", i+1, dir, err)
 				}
+				cleanup()
 				var load time.Duration
 				for _, c := range f.Cells {
 					if c.Result == nil {

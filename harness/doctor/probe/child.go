@@ -30,7 +30,7 @@ func Child(ctx context.Context, cells string, out, log io.Writer) error {
 		return err
 	}
 	em := &emitter{log: log}
-	runErr := runner.RunCells(ctx, list, nil, 1, em)
+	runErr := runner.RunCells(ctx, list, runner.Options{Parallel: 1}, em)
 	m := doctor.Measurement{}
 	for _, c := range list {
 		if r := em.results[c.Name]; r != nil {

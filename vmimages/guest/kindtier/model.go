@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -231,25 +232,30 @@ func (f ClusterFacts) Ignores() []string {
 
 // kindExplanations are the differences a kind node has against the
 // dataplane tier's empty network namespace that are not kube-proxy's: other
-// writers share the node's tables.
-var kindExplanations = []struct {
+// writers share the node's tables. Compiled on first use, not at every
+// agent process's start.
+var kindExplanations = sync.OnceValue(func() []kindExplanation {
+	return []kindExplanation{
+		{regexp.MustCompile(`^rules: only kube-proxy: .*\bDOCKER_(OUTPUT|POSTROUTING)\b`),
+			"docker's embedded DNS server (127.0.0.11) in the node container: dockerd's DNAT/SNAT rules, not kube-proxy's"},
+		{regexp.MustCompile(`^rules: only kube-proxy: .*\bCNI-[\w-]+\b`),
+			"the node image's CNI plugins (ptp's per-pod ipMasq chains, portmap's hostport chains), not kube-proxy's"},
+		{regexp.MustCompile(`^rules: only kube-proxy: .*\bKUBE-KUBELET-CANARY\b`),
+			"the kubelet's canary chain (it watches for a flush of its tables), not kube-proxy's"},
+		{regexp.MustCompile(`^rules: only kube-proxy: \[filter\] .*\bKUBE-FIREWALL\b`),
+			"the kubelet's KUBE-FIREWALL (its guard against route_localnet, kubernetes#90259): kube-proxy's iptables mode writes the same rule, its ipvs mode does not"},
+		{regexp.MustCompile(`^rules: only kube-proxy: \[mangle\] :KUBE-IPTABLES-HINT\b`),
+			"the kubelet's hint chain (since v1.24 it marks which iptables backend the node uses), not kube-proxy's"},
+		{regexp.MustCompile(`^rules: only kube-proxy: \[\w+\] :(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) (ACCEPT|DROP)$`),
+			"a table's built-in chain, there because another writer on the node uses that table"},
+		{regexp.MustCompile(`^rules: only kube-proxy: \[(inet|ip|ip6) (nat|filter|mangle|raw|security)[^\]]*\] `),
+			"a table of another writer on the node (the CNI plugins, the kubelet or docker through iptables-nft); kube-proxy's nftables mode writes only its kube-proxy tables"},
+	}
+})
+
+type kindExplanation struct {
 	match *regexp.Regexp
 	why   string
-}{
-	{regexp.MustCompile(`^rules: only kube-proxy: .*\bDOCKER_(OUTPUT|POSTROUTING)\b`),
-		"docker's embedded DNS server (127.0.0.11) in the node container: dockerd's DNAT/SNAT rules, not kube-proxy's"},
-	{regexp.MustCompile(`^rules: only kube-proxy: .*\bCNI-[\w-]+\b`),
-		"the node image's CNI plugins (ptp's per-pod ipMasq chains, portmap's hostport chains), not kube-proxy's"},
-	{regexp.MustCompile(`^rules: only kube-proxy: .*\bKUBE-KUBELET-CANARY\b`),
-		"the kubelet's canary chain (it watches for a flush of its tables), not kube-proxy's"},
-	{regexp.MustCompile(`^rules: only kube-proxy: \[filter\] .*\bKUBE-FIREWALL\b`),
-		"the kubelet's KUBE-FIREWALL (its guard against route_localnet, kubernetes#90259): kube-proxy's iptables mode writes the same rule, its ipvs mode does not"},
-	{regexp.MustCompile(`^rules: only kube-proxy: \[mangle\] :KUBE-IPTABLES-HINT\b`),
-		"the kubelet's hint chain (since v1.24 it marks which iptables backend the node uses), not kube-proxy's"},
-	{regexp.MustCompile(`^rules: only kube-proxy: \[\w+\] :(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) (ACCEPT|DROP)$`),
-		"a table's built-in chain, there because another writer on the node uses that table"},
-	{regexp.MustCompile(`^rules: only kube-proxy: \[(inet|ip|ip6) (nat|filter|mangle|raw|security)[^\]]*\] `),
-		"a table of another writer on the node (the CNI plugins, the kubelet or docker through iptables-nft); kube-proxy's nftables mode writes only its kube-proxy tables"},
 }
 
 // explainKind files the differences kindExplanations account for under
@@ -258,7 +264,7 @@ func explainKind(f *scenario.Fidelity) {
 	var left []string
 	for _, d := range f.Differences {
 		why := ""
-		for _, e := range kindExplanations {
+		for _, e := range kindExplanations() {
 			if e.match.MatchString(d) {
 				why = e.why
 				break

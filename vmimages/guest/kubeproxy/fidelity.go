@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rolloutlab/rolloutlab/scenario"
 	"github.com/rolloutlab/rolloutlab/vmimages/guest/proxy"
@@ -19,14 +20,20 @@ type Snapshot struct {
 	Rules, IPVS, IPSets string
 }
 
-var (
-	iptCounters  = regexp.MustCompile(`^(:\S+ \S+) \[\d+:\d+\]$`)
-	ruleCounter  = regexp.MustCompile(`^\[\d+:\d+\] `)
-	nftCounter   = regexp.MustCompile(`counter packets \d+ bytes \d+`)
-	nftHandle    = regexp.MustCompile(`\s*# handle \d+$`)
-	ipsetInitval = regexp.MustCompile(` initval 0x[0-9a-f]+`)
-	nftPriority  = regexp.MustCompile(`priority (raw|mangle|dstnat|filter|security|srcnat)(?: ([+-]) (\d+))?;`)
-)
+// normalisers are compiled on first use, not at package init: every agent
+// process (each pod's server, the load client) links this package, and
+// under TCG its start-up would pay for them.
+var normalisers = sync.OnceValue(func() (n struct {
+	iptCounters, ruleCounter, nftCounter, nftHandle, ipsetInitval, nftPriority *regexp.Regexp
+}) {
+	n.iptCounters = regexp.MustCompile(`^(:\S+ \S+) \[\d+:\d+\]$`)
+	n.ruleCounter = regexp.MustCompile(`^\[\d+:\d+\] `)
+	n.nftCounter = regexp.MustCompile(`counter packets \d+ bytes \d+`)
+	n.nftHandle = regexp.MustCompile(`\s*# handle \d+$`)
+	n.ipsetInitval = regexp.MustCompile(` initval 0x[0-9a-f]+`)
+	n.nftPriority = regexp.MustCompile(`priority (raw|mangle|dstnat|filter|security|srcnat)(?: ([+-]) (\d+))?;`)
+	return n
+})
 
 // nftPriorities are the standard priorities' values for the ip, ip6 and
 // inet families: nft 1.1 prints "dstnat - 10" where nft 1.0.6 prints -110.
@@ -34,8 +41,9 @@ var nftPriorities = map[string]int{"raw": -300, "mangle": -150, "dstnat": -100, 
 
 // numericPriority rewrites a symbolic chain priority as its number.
 func numericPriority(l string) string {
-	return nftPriority.ReplaceAllStringFunc(l, func(m string) string {
-		sub := nftPriority.FindStringSubmatch(m)
+	re := normalisers().nftPriority
+	return re.ReplaceAllStringFunc(l, func(m string) string {
+		sub := re.FindStringSubmatch(m)
 		v := nftPriorities[sub[1]]
 		if sub[3] != "" {
 			n, _ := strconv.Atoi(sub[3])
@@ -90,10 +98,11 @@ func normRules(s string) []string {
 		case block != "":
 			prefix = block + " | "
 		}
-		l = iptCounters.ReplaceAllString(l, "$1")
-		l = ruleCounter.ReplaceAllString(l, "")
-		l = nftCounter.ReplaceAllString(l, "counter")
-		l = nftHandle.ReplaceAllString(l, "")
+		n := normalisers()
+		l = n.iptCounters.ReplaceAllString(l, "$1")
+		l = n.ruleCounter.ReplaceAllString(l, "")
+		l = n.nftCounter.ReplaceAllString(l, "counter")
+		l = n.nftHandle.ReplaceAllString(l, "")
 		for _, part := range splitElements(l) {
 			out = append(out, "["+table+"] "+prefix+part)
 		}
@@ -155,7 +164,7 @@ func normIPSets(s string) []string {
 			out = append(out, set+" member "+l)
 		case strings.HasPrefix(l, "Type:"), strings.HasPrefix(l, "Header:"):
 			// initval is the set's random hash seed, drawn at creation
-			out = append(out, set+" "+ipsetInitval.ReplaceAllString(l, ""))
+			out = append(out, set+" "+normalisers().ipsetInitval.ReplaceAllString(l, ""))
 		}
 	}
 	return out
@@ -176,21 +185,23 @@ func (e explanation) applies(minor int) bool { return e.beforeMinor == 0 || mino
 // each with why it does not change what the rollout measures, and the
 // release differences read off v1.21.8's pkg/proxy/ipvs/proxier.go (module
 // zip): what it lacks or still has against the v1.34.2 model.
-var explanations = []explanation{
-	{0, regexp.MustCompile(`^ipsets: only kube-proxy: KUBE-6-|^rules: only kube-proxy: \[ip6 kube-proxy\] `),
-		"kube-proxy also runs an IPv6 proxier (the guest has IPv6 and ip6tables) and creates its IPv6 sets and tables; " +
-			"the scenario's Service and clients are IPv4-only, so the dataplane tier programs IPv4 only"},
-	{22, regexp.MustCompile(`^rules: only dataplane: .*(KUBE-IPVS-FILTER|KUBE-IPVS-OUT-FILTER|KUBE-PROXY-FIREWALL|KUBE-SOURCE-RANGES-FIREWALL|KUBE-IPVS-IPS)`),
-		"kube-proxy v1.21's ipvs proxier has no firewall or IPVS access-filter chains (none in v1.21.8's proxier.go); they came later"},
-	{22, regexp.MustCompile(`^ipsets: only dataplane: KUBE-IPVS-IPS `),
-		"kube-proxy v1.21 has no KUBE-IPVS-IPS set (it came with the IPVS access filter)"},
-	{22, regexp.MustCompile(`^rules: only dataplane: \[nat\] -A KUBE-SERVICES -s 127\.0\.0\.0/8 -j RETURN$`),
-		"kube-proxy v1.21 does not exempt loopback sources in KUBE-SERVICES"},
-	{22, regexp.MustCompile(`^rules: only kube-proxy: \[nat\] (:KUBE-FIREWALL -|:KUBE-MARK-DROP -|-A KUBE-FIREWALL -j KUBE-MARK-DROP)$`),
-		"kube-proxy v1.21 still creates the nat KUBE-MARK-DROP/KUBE-FIREWALL chains, later left to the kubelet and then dropped"},
-	{22, regexp.MustCompile(`^rules: only (kube-proxy|dataplane): \[filter\] -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack (pod source |pod destination )?rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT$`),
-		"kube-proxy v1.21 accepts established forwarded traffic in two rules (pod source, pod destination); v1.34 in one"},
-}
+var explanations = sync.OnceValue(func() []explanation {
+	return []explanation{
+		{0, regexp.MustCompile(`^ipsets: only kube-proxy: KUBE-6-|^rules: only kube-proxy: \[ip6 kube-proxy\] `),
+			"kube-proxy also runs an IPv6 proxier (the guest has IPv6 and ip6tables) and creates its IPv6 sets and tables; " +
+				"the scenario's Service and clients are IPv4-only, so the dataplane tier programs IPv4 only"},
+		{22, regexp.MustCompile(`^rules: only dataplane: .*(KUBE-IPVS-FILTER|KUBE-IPVS-OUT-FILTER|KUBE-PROXY-FIREWALL|KUBE-SOURCE-RANGES-FIREWALL|KUBE-IPVS-IPS)`),
+			"kube-proxy v1.21's ipvs proxier has no firewall or IPVS access-filter chains (none in v1.21.8's proxier.go); they came later"},
+		{22, regexp.MustCompile(`^ipsets: only dataplane: KUBE-IPVS-IPS `),
+			"kube-proxy v1.21 has no KUBE-IPVS-IPS set (it came with the IPVS access filter)"},
+		{22, regexp.MustCompile(`^rules: only dataplane: \[nat\] -A KUBE-SERVICES -s 127\.0\.0\.0/8 -j RETURN$`),
+			"kube-proxy v1.21 does not exempt loopback sources in KUBE-SERVICES"},
+		{22, regexp.MustCompile(`^rules: only kube-proxy: \[nat\] (:KUBE-FIREWALL -|:KUBE-MARK-DROP -|-A KUBE-FIREWALL -j KUBE-MARK-DROP)$`),
+			"kube-proxy v1.21 still creates the nat KUBE-MARK-DROP/KUBE-FIREWALL chains, later left to the kubelet and then dropped"},
+		{22, regexp.MustCompile(`^rules: only (kube-proxy|dataplane): \[filter\] -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack (pod source |pod destination )?rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT$`),
+			"kube-proxy v1.21 accepts established forwarded traffic in two rules (pod source, pod destination); v1.34 in one"},
+	}
+})
 
 // Compare reports every difference between what kube-proxy <version>
 // programmed and what the dataplane tier programmed, after normalising
@@ -246,7 +257,7 @@ func Settled(mode scenario.ProxyMode, a, b Snapshot) bool {
 // addDifference files d under Explained when a known cause for kube-proxy
 // 1.<minor> matches it.
 func addDifference(f *scenario.Fidelity, d string, minor int) {
-	for _, e := range explanations {
+	for _, e := range explanations() {
 		if e.applies(minor) && e.match.MatchString(d) {
 			f.Explained = append(f.Explained, d+": "+e.why)
 			return

@@ -101,11 +101,14 @@ func TestIPTablesRulesApply(t *testing.T) {
 func TestIPVSModeCompanionsApply(t *testing.T) {
 	run := inTestNetns(t, "ipset", "iptables-nft-restore", "iptables-nft-save")
 	run(IPSetRestore(webSvc, []Endpoint{ep("a", "10.244.0.2")}), "ipset", "restore", "-exist")
-	run(IPVSModeJumps(), "iptables-nft-restore", "--noflush")
-	run(IPVSModeRules(webSvc), "iptables-nft-restore", "--noflush")
+	// one restore, as IPVS.Setup runs it: the rules' block must not undo the jumps'
+	run(IPVSModeJumps()+IPVSModeRules(webSvc), "iptables-nft-restore", "--noflush")
 	got := run("", "iptables-nft-save", "-t", "nat")
-	if !strings.Contains(got, "--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ") {
-		t.Errorf("nat table:\n%s", got)
+	for _, want := range []string{"--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ",
+		`-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("nat table lacks %q:\n%s", want, got)
+		}
 	}
 	if sets := run("", "ipset", "list", "KUBE-CLUSTER-IP"); !strings.Contains(sets, "10.96.0.10,tcp:80") {
 		t.Errorf("ipset:\n%s", sets)

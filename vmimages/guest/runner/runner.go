@@ -27,14 +27,25 @@ type Emitter interface {
 	File(name string, data []byte) error
 }
 
+// Options say how RunCells runs its cells.
+type Options struct {
+	// Kind is the kind tier's images and waits (nil when no cell is kind's).
+	Kind *wire.KindSpec
+	// Parallel > 1 runs up to that many dataplane tier cells side by side,
+	// each on a node namespace of its own (worker.go), after the other
+	// tiers' cells have run one by one.
+	Parallel int
+	// FreshNode says the network namespace is as the kernel booted it and
+	// is thrown away after the last cell (the guest powers off): nothing
+	// to tear down before the first cell or after the last.
+	FreshNode bool
+}
+
 // RunCells runs cells (defaulted and validated with the request, see
 // wire.Request.Valid) one after another. A failing cell is reported and the
 // others still run; the returned error joins the failures.
-// Kind tier cells share kind's images and waits (nil when there are none).
-// With parallel > 1, up to that many dataplane tier cells run side by side,
-// each on a node namespace of its own (worker.go), after the other tiers'
-// cells have run one by one.
-func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, parallel int, emit Emitter) error {
+func RunCells(ctx context.Context, list []scenario.Cell, o Options, emit Emitter) error {
+	kind, parallel := o.Kind, o.Parallel
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
@@ -52,7 +63,8 @@ func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, pa
 	if kind != nil {
 		images = &kindtier.Images{Spec: *kind, Logf: emit.Logf}
 	}
-	var side []int // indexes of the cells that run side by side
+	var side []int     // indexes of the cells that run side by side
+	ranSerial := false // a cell (of any tier) ran in this namespace
 	for i, c := range list {
 		if ctx.Err() != nil {
 			errs = multierror.Append(errs, ctx.Err())
@@ -68,8 +80,10 @@ func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, pa
 				emit.Logf("cell %s: restore %s=%s: %v", c.Name, name, v, err)
 			}
 		}
+		clean := o.FreshNode && !ranSerial
+		ranSerial = true
 		run := func(ctx context.Context, attempt int) (*scenario.CellResult, []byte, error) {
-			return runCell(ctx, i+attempt, c, kernel, self, emit)
+			return runCell(ctx, i+attempt, c, kernel, self, clean && attempt == 0, emit)
 		}
 		var session *kindtier.Session
 		if c.Tier == scenario.TierKind {
@@ -103,8 +117,10 @@ func RunCells(ctx context.Context, list []scenario.Cell, kind *wire.KindSpec, pa
 	if len(side) > 0 && ctx.Err() == nil {
 		errs = multierror.Append(errs, runSideBySide(ctx, list, side, parallel, kernel, self, booted, emit))
 	}
-	if err := node.Teardown(); err != nil {
-		errs = multierror.Append(errs, fmt.Errorf("final teardown: %w", err))
+	if !o.FreshNode {
+		if err := node.Teardown(); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("final teardown: %w", err))
+		}
 	}
 	return errs.ErrorOrNil()
 }

@@ -78,7 +78,7 @@ func TestRunCellsHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RunCells(ctx, list, nil, 2, em); err != nil {
+	if err := RunCells(ctx, list, Options{Parallel: 2}, em); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"iptables", "nftables"} {

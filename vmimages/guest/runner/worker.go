@@ -77,7 +77,8 @@ func cellMain(in io.Reader, em *lineEmitter) error {
 	}
 	ctx := context.Background()
 	run := func(ctx context.Context, attempt int) (*scenario.CellResult, []byte, error) {
-		return runCell(ctx, job.Index+attempt, job.Cell, job.Kernel, self, em)
+		// the namespace is this process's own: new, unless a first attempt ran
+		return runCell(ctx, job.Index+attempt, job.Cell, job.Kernel, self, attempt == 0, em)
 	}
 	res, records, err := measure(ctx, run, job.Cell.Name, job.Retry, em)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 )
 
 var dirs = []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"}
@@ -43,4 +44,25 @@ func Run(stdin, name string, args ...string) (string, error) {
 		return out.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}
 	return out.String(), nil
+}
+
+// RunAll runs each command (name, then args) at once, without stdin, and
+// returns their outputs in order; a failed command's output ends with a
+// "# <error>" line, as a read-back records it.
+func RunAll(cmds [][]string) []string {
+	out := make([]string, len(cmds))
+	var wg sync.WaitGroup
+	for i, c := range cmds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Run("", c[0], c[1:]...)
+			if err != nil {
+				s += "\n# " + err.Error()
+			}
+			out[i] = s
+		}()
+	}
+	wg.Wait()
+	return out
 }
