@@ -52,12 +52,25 @@ func TestCompareKernels(t *testing.T) {
 	}
 }
 
-func TestCompareDifferentSettings(t *testing.T) {
+// twoKernels writes one cell on 6.1 (a) and on 6.12 (b) and loads both.
+func twoKernels(t *testing.T, a, b resultfiletest.Fixture) ([]resultfile.Run, []resultfile.Run) {
+	t.Helper()
 	root := t.TempDir()
-	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0", Seed: 1})
-	resultfiletest.WriteRun(t, root, "6.12", "6.12.117", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0/rate=120", Seed: 1})
-	a, _, _ := resultfile.LoadPath(filepath.Join(root, "6.1"))
-	b, _, _ := resultfile.LoadPath(filepath.Join(root, "6.12"))
+	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), a)
+	resultfiletest.WriteRun(t, root, "6.12", "6.12.117", "r1", resultfiletest.Day(), b)
+	ra, _, err := resultfile.LoadPath(filepath.Join(root, "6.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _, err := resultfile.LoadPath(filepath.Join(root, "6.12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ra, rb
+}
+
+func TestCompareDifferentSettings(t *testing.T) {
+	a, b := twoKernels(t, resultfiletest.Fixture{Spec: "ipvs:0", Seed: 1}, resultfiletest.Fixture{Spec: "ipvs:0/rate=120", Seed: 1})
 	cc := Compare(a, b)[0]
 	if cc.Comparable || len(cc.Diffs) != 0 {
 		t.Fatalf("different settings compared: %+v", cc)
@@ -67,11 +80,7 @@ func TestCompareDifferentSettings(t *testing.T) {
 // Runs of one cell under two TCG CPU models (before and after
 // qemu.TCGCPUModel): the rates are compared, the latency is not.
 func TestCompareDifferentCPUModels(t *testing.T) {
-	root := t.TempDir()
-	resultfiletest.WriteRun(t, root, "6.1", "6.1.176", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0", Seed: 1})
-	resultfiletest.WriteRun(t, root, "6.12", "6.12.117", "r1", resultfiletest.Day(), resultfiletest.Fixture{Spec: "ipvs:0", Seed: 2})
-	a, _, _ := resultfile.LoadPath(filepath.Join(root, "6.1"))
-	b, _, _ := resultfile.LoadPath(filepath.Join(root, "6.12"))
+	a, b := twoKernels(t, resultfiletest.Fixture{Spec: "ipvs:0", Seed: 1}, resultfiletest.Fixture{Spec: "ipvs:0", Seed: 2})
 	if cc := Compare(a, b)[0]; !hasDiff(cc, "p99_ms") {
 		t.Fatalf("one CPU model (recorded on neither side): p99 not compared: %+v", cc)
 	}
