@@ -91,6 +91,10 @@ type QEMUInfo struct {
 	// CPUModel is QEMU's -cpu. Results without it ran before 2026-12-07,
 	// when TCG guests got "max" and KVM guests "host" (see Model).
 	CPUModel string `json:"cpu_model,omitempty"`
+	// Boot is how QEMU entered the kernel: "pvh" (the bzImage's own
+	// vmlinux, uncompressed, through the PVH entry) or "bzimage". Results
+	// without it (before 2026-12-07) booted the bzImage.
+	Boot string `json:"boot,omitempty"`
 }
 
 // Model is the guest CPU model, for results that did not record it too.

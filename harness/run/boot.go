@@ -123,7 +123,7 @@ func (env *Env) Boot(ctx context.Context, req wire.Request, o BootOptions) (_ *R
 	}
 	cfg := qemu.Config{
 		Binary: env.QEMUBinary, Accel: env.Accel, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB,
-		Kernel: env.Kernel.Vmlinuz, Initrd: initrd, Cmdline: cmdline,
+		Kernel: env.kernelPath(), Initrd: initrd, Cmdline: cmdline,
 		ConsoleLog: filepath.Join(o.OutDir, "console.log"), ControlLog: filepath.Join(o.OutDir, "control.log"),
 		Interactive: o.Interactive,
 	}

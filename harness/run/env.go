@@ -37,6 +37,7 @@ type Options struct {
 // Env is everything a boot needs, ready on disk.
 type Env struct {
 	Kernel      *kernel.Prepared
+	KernelBoot  KernelBoot // how QEMU enters Kernel (kernelboot.go)
 	Image       *image.Image
 	Accel       qemu.Accel
 	AccelReason string
@@ -119,8 +120,14 @@ func Prepare(ctx context.Context, o Options) (*Env, error) {
 	logf := func(f string, a ...any) { fmt.Fprintf(progress, "==> "+f+"\n", a...) }
 	if err := (steps.Runner{Logf: logf}).Run(ctx, []steps.Step{
 		{Name: "kernel " + entry.Name, Run: func(ctx context.Context) (err error) {
-			env.Kernel, err = kernel.Prepare(ctx, entry, cacheDir, progress)
-			return err
+			if env.Kernel, err = kernel.Prepare(ctx, entry, cacheDir, progress); err != nil {
+				return err
+			}
+			if env.KernelBoot, err = kernelBoot(ctx, cacheDir, env.Kernel); err != nil {
+				return err
+			}
+			fmt.Fprintf(progress, "    boot: %s (%s)\n", env.KernelBoot.Protocol, env.KernelBoot.Why)
+			return nil
 		}},
 		{Name: "guest image", Run: func(ctx context.Context) error {
 			agent, err := BuildAgent(ctx, cacheDir)

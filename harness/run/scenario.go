@@ -27,7 +27,7 @@ func (env *Env) Scenario(ctx context.Context, cells []scenario.Cell, outDir stri
 		StartedAt: time.Now().UTC(),
 		Kernel:    env.KernelInfo(),
 		Image:     resultfile.ImageInfo{SHA256: env.Image.SHA256, Key: env.Image.Key, File: filepath.Base(env.Image.Path)},
-		QEMU:      resultfile.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB, CPUModel: qemu.CPUModel(env.Accel)},
+		QEMU:      resultfile.QEMUInfo{Version: env.QEMUVersion, Accel: string(env.Accel), AccelReason: env.AccelReason, CPUs: env.CPUs, MemoryMiB: env.MemoryMiB, CPUModel: qemu.CPUModel(env.Accel), Boot: env.bootProtocol()},
 		Host:      resultfile.Host(),
 	}
 	if root, err := ModuleRoot(); err == nil {
