@@ -98,6 +98,9 @@ func ExtractVmlinux(bz []byte) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close() // zstd's decoder runs goroutines until closed
+	}
 	// Read one byte past the recorded size: more means the size is wrong.
 	out, err := io.ReadAll(io.LimitReader(r, int64(size)+1))
 	if err != nil && !(format == "lz4" && len(out) == int(size)) {
