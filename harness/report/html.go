@@ -90,7 +90,7 @@ slow connects &ge; 1 s, p99 request total time. Counts are sums over the repeats
 over the pooled raw records, or over the repeats' own p99 when records are missing.</p>
 {{range $tv := .Tiers}}{{range $r := $tv.Rows}}
 <h3>{{$r.Tier}} {{$r.Kernel}} ({{$r.UnameR}})</h3>
-<ul><li>headline: {{$r.Headline}}</li><li>fixes: {{fixes $r.Fixes}}</li>{{if $r.FixesSource}}<li>fixes source: {{$r.FixesSource}}</li>{{end}}<li>accelerator: {{$r.Accel}}</li><li>measured: {{$r.Measured}}</li></ul>
+<ul><li>headline: {{$r.Headline}}</li><li>fixes: {{fixes $r.Fixes}}</li>{{if $r.FixesSource}}<li>fixes source: {{$r.FixesSource}}</li>{{end}}<li>accelerator: {{$r.Accel}}, guest CPU {{$r.CPUModel}}</li><li>measured: {{$r.Measured}}</li></ul>
 {{range $c := $tv.Columns}}{{with cell $r $c}}
 <details><summary><code>{{$c}}</code>: <span class="{{.Verdict}}">{{.Verdict}}</span>, n={{.Repeats}} ({{verdicts .Verdicts}})</summary>
 <ul><li>runs: {{join .RunIDs ", "}}</li>

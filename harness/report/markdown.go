@@ -53,7 +53,7 @@ func RenderMarkdown(m *Matrix) []byte {
 		if r.FixesSource != "" {
 			fmt.Fprintf(&b, "- fixes source: %s\n", mdEscape(r.FixesSource))
 		}
-		fmt.Fprintf(&b, "- accelerator: %s\n", r.Accel)
+		fmt.Fprintf(&b, "- accelerator: %s, guest CPU %s\n", r.Accel, r.CPUModel)
 		fmt.Fprintf(&b, "- measured: %s\n", r.Measured)
 		for _, c := range m.Columns {
 			a := r.Cells[c]

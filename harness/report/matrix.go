@@ -41,6 +41,7 @@ type Row struct {
 	Fixes       scenario.FixSet
 	FixesSource string
 	Accel       string
+	CPUModel    string // the guest's QEMU -cpu (repeats.Agg.CPUModel)
 	// Measured says when and on what: the runs' dates, the host's cores
 	// and, where recorded, the host's highest 1-minute load, so a stale
 	// or contended row is visible.
@@ -81,13 +82,17 @@ func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
 		cols[g.Cell] = true
 	}
 	for _, row := range m.Rows {
-		accels := map[string]bool{}
+		accels, models := map[string]bool{}, map[string]bool{}
 		for _, a := range row.Cells {
 			for _, x := range strings.Split(a.Accel, "+") {
 				accels[x] = true
 			}
+			for _, x := range strings.Split(a.CPUModel, "+") {
+				models[x] = true
+			}
 		}
 		row.Accel = strings.Join(slices.Sorted(maps.Keys(accels)), "+")
+		row.CPUModel = strings.Join(slices.Sorted(maps.Keys(models)), "+")
 		row.Measured = hosts[row].String(row.Accel)
 		row.Headline = Headline(row)
 	}
