@@ -191,24 +191,17 @@ func (p *Programmer) waitProgrammed(ctx context.Context, want []string) error {
 
 // ReadBack dumps what kube-proxy programmed, in the effective mode.
 func (p *Programmer) ReadBack() (rules, ipvsTable, ipsets string) {
-	run := func(name string, args ...string) string {
-		out, err := sh.Run("", name, args...)
-		if err != nil {
-			out += "\n# " + err.Error()
-		}
-		return out
-	}
 	mode := p.cfg.Mode
 	if p.KP != nil && p.KP.Effective != "" {
 		mode = p.KP.Effective
 	}
 	switch mode {
 	case scenario.ModeIPVS:
-		return run("iptables-save"), run("ipvsadm", "-Ln"), run("ipset", "list")
+		return sh.Dump("iptables-save"), sh.Dump("ipvsadm", "-Ln"), sh.Dump("ipset", "list")
 	case scenario.ModeNFTables:
-		return run("nft", "list", "ruleset"), "", ""
+		return sh.Dump("nft", "list", "ruleset"), "", ""
 	default:
-		return run("iptables-save"), "", ""
+		return sh.Dump("iptables-save"), "", ""
 	}
 }
 

@@ -52,11 +52,7 @@ func (p *IPTables) SetEndpoints(eps []Endpoint) error {
 }
 
 func (p *IPTables) ReadBack() (string, string, string) {
-	out, err := sh.Run("", p.save)
-	if err != nil {
-		out += "\n# " + err.Error()
-	}
-	return out, "", ""
+	return sh.Dump(p.save), "", ""
 }
 
 func (p *IPTables) Close() error { return nil }

@@ -34,11 +34,7 @@ func (p *NFTables) SetEndpoints(eps []Endpoint) error {
 }
 
 func (p *NFTables) ReadBack() (string, string, string) {
-	out, err := sh.Run("", "nft", "list", "ruleset")
-	if err != nil {
-		out += "\n# " + err.Error()
-	}
-	return out, "", ""
+	return sh.Dump("nft", "list", "ruleset"), "", ""
 }
 
 func (p *NFTables) Close() error { return nil }

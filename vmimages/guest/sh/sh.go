@@ -46,9 +46,19 @@ func Run(stdin, name string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-// RunAll runs each command (name, then args) at once, without stdin, and
-// returns their outputs in order; a failed command's output ends with a
-// "# <error>" line, as a read-back records it.
+// Dump runs a read-back tool (iptables-save, ipvsadm -Ln, ...) without
+// stdin and returns what it printed; a failure is recorded as a final
+// "# <error>" line, so the read-back keeps the output and says why.
+func Dump(name string, args ...string) string {
+	out, err := Run("", name, args...)
+	if err != nil {
+		out += "\n# " + err.Error()
+	}
+	return out
+}
+
+// RunAll runs Dump for each command (name, then args) at once and returns
+// the outputs in order.
 func RunAll(cmds [][]string) []string {
 	out := make([]string, len(cmds))
 	var wg sync.WaitGroup
@@ -56,11 +66,7 @@ func RunAll(cmds [][]string) []string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := Run("", c[0], c[1:]...)
-			if err != nil {
-				s += "\n# " + err.Error()
-			}
-			out[i] = s
+			out[i] = Dump(c[0], c[1:]...)
 		}()
 	}
 	wg.Wait()
