@@ -54,6 +54,13 @@ type Agg struct {
 	Fidelity *scenario.Fidelity `json:"fidelity,omitempty"`
 }
 
+// JoinLabels writes a set of labels (accelerators, CPU models) the way
+// Agg carries them: sorted, joined with "+"; SplitLabels reads them back.
+func JoinLabels(set map[string]bool) string { return strings.Join(slices.Sorted(maps.Keys(set)), "+") }
+
+// SplitLabels is JoinLabels' inverse.
+func SplitLabels(s string) []string { return strings.Split(s, "+") }
+
 // IsControl: a cell with expire_nodest_conn=0 must show the bug on every
 // kernel (domain.md); it checks the harness, not the kernel.
 func IsControl(c *resultfile.Cell) bool {
@@ -115,8 +122,7 @@ func Pool(g *Group) *Agg {
 	}
 	a.Verdict = verdict.Combine(a.Verdicts)
 	a.Symptoms = slices.Sorted(maps.Keys(symptoms))
-	a.Accel = strings.Join(slices.Sorted(maps.Keys(accels)), "+")
-	a.CPUModel = strings.Join(slices.Sorted(maps.Keys(models)), "+")
+	a.Accel, a.CPUModel = JoinLabels(accels), JoinLabels(models)
 	a.ToTermRate = stats.Wilson(a.ToTerminating, a.Requests)
 	a.GoneRate = stats.Wilson(a.ErrorsAfterRemoval, a.Requests)
 	a.SlowRate = stats.Wilson(a.SlowConnects, a.Requests)

@@ -6,10 +6,8 @@
 package report
 
 import (
-	"maps"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/rolloutlab/rolloutlab/harness/repeats"
 	"github.com/rolloutlab/rolloutlab/harness/resultfile"
@@ -50,6 +48,17 @@ type Row struct {
 	Headline string
 }
 
+// unionLabels joins one label of every cell of a row (repeats.JoinLabels).
+func unionLabels(cells map[string]*repeats.Agg, label func(*repeats.Agg) string) string {
+	set := map[string]bool{}
+	for _, a := range cells {
+		for _, x := range repeats.SplitLabels(label(a)) {
+			set[x] = true
+		}
+	}
+	return repeats.JoinLabels(set)
+}
+
 // Build makes the matrix from collected runs. It reads records files but
 // writes nothing.
 func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
@@ -82,17 +91,8 @@ func Build(runs []resultfile.Run, skipped []resultfile.Skipped) *Matrix {
 		cols[g.Cell] = true
 	}
 	for _, row := range m.Rows {
-		accels, models := map[string]bool{}, map[string]bool{}
-		for _, a := range row.Cells {
-			for _, x := range strings.Split(a.Accel, "+") {
-				accels[x] = true
-			}
-			for _, x := range strings.Split(a.CPUModel, "+") {
-				models[x] = true
-			}
-		}
-		row.Accel = strings.Join(slices.Sorted(maps.Keys(accels)), "+")
-		row.CPUModel = strings.Join(slices.Sorted(maps.Keys(models)), "+")
+		row.Accel = unionLabels(row.Cells, func(a *repeats.Agg) string { return a.Accel })
+		row.CPUModel = unionLabels(row.Cells, func(a *repeats.Agg) string { return a.CPUModel })
 		row.Measured = hosts[row].String(row.Accel)
 		row.Headline = Headline(row)
 	}
