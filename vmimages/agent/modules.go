@@ -17,6 +17,7 @@ type moduleIndex struct {
 	path    map[string]string
 	deps    map[string][]string
 	builtin map[string]bool
+	listed  []string // modules.dep's modules, in its order
 }
 
 // modName normalises "kernel/net/ip_vs-x.ko" or "ip-vs" to "ip_vs" form,
@@ -55,11 +56,19 @@ func readModuleIndexAt(base, release string) (*moduleIndex, error) {
 		}
 		n := modName(mod)
 		idx.path[n] = mod
+		idx.listed = append(idx.listed, n)
 		for _, d := range strings.Fields(deps) {
 			idx.deps[n] = append(idx.deps[n], modName(d))
 		}
 	}
 	return idx, s.Err()
+}
+
+// all is every module in the index, dependencies first (see loadOrder),
+// in modules.dep's order otherwise.
+func (idx *moduleIndex) all() []string {
+	order, _, _ := idx.loadOrder(idx.listed)
+	return order
 }
 
 // loadOrder returns the modules to insert for names, dependencies first,

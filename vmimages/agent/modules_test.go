@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
-func TestLoadOrder(t *testing.T) {
-	root := t.TempDir()
-	rel := "6.1.0-test"
+// moduleFixture writes a modules.dep and modules.builtin as depmod would
+// for ip_vs_rr's chain, veth and a built-in dummy.
+func moduleFixture(t *testing.T) (root, rel string) {
+	root = t.TempDir()
+	rel = "6.1.0-test"
 	dir := filepath.Join(root, rel)
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "modules.dep"), []byte(
@@ -23,7 +25,11 @@ func TestLoadOrder(t *testing.T) {
 			"kernel/net/ipv6/nf_defrag_ipv6.ko:\nkernel/net/ipv4/nf_defrag_ipv4.ko:\nkernel/lib/libcrc32c.ko:\n"+
 			"kernel/drivers/net/veth.ko:\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "modules.builtin"), []byte("kernel/drivers/net/dummy.ko\n"), 0o644)
+	return root, rel
+}
 
+func TestLoadOrder(t *testing.T) {
+	root, rel := moduleFixture(t)
 	idx, err := readModuleIndexAt(root, rel)
 	if err != nil {
 		t.Fatal(err)
@@ -88,5 +94,47 @@ func TestInsertAll(t *testing.T) {
 	}
 	if slices.Contains(loaded, "ip_vs") || slices.Contains(loaded, "ip_vs_rr") || !slices.Contains(loaded, "veth") {
 		t.Errorf("loaded %v: want veth, and nothing that needs nf_conntrack", loaded)
+	}
+}
+
+// The boot's background load inserts every module the index lists, each
+// after its dependencies, and wait answers for the request's list only.
+func TestStartModulesLoadsTheIndexAndAnswersTheRequest(t *testing.T) {
+	root, rel := moduleFixture(t)
+	var mu sync.Mutex
+	var inserted []string
+	m := startModulesWith(func() (*moduleIndex, error) { return readModuleIndexAt(root, rel) },
+		func(idx *moduleIndex, n string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, d := range idx.deps[n] {
+				if !slices.Contains(inserted, d) {
+					t.Errorf("%s inserted before its dependency %s", n, d)
+				}
+			}
+			inserted = append(inserted, n)
+			return nil
+		})
+	got, err := m.wait([]string{"ip_vs", "dummy"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"libcrc32c", "nf_defrag_ipv4", "nf_defrag_ipv6", "nf_conntrack", "ip_vs", "dummy"}; !slices.Equal(got, want) {
+		t.Errorf("wait = %v, want %v", got, want)
+	}
+	slices.Sort(inserted)
+	if want := []string{"ip_vs", "ip_vs_rr", "libcrc32c", "nf_conntrack", "nf_defrag_ipv4", "nf_defrag_ipv6", "veth"}; !slices.Equal(inserted, want) {
+		t.Errorf("inserted %v, want every module of the index: %v", inserted, want)
+	}
+
+	failing := startModulesWith(func() (*moduleIndex, error) { return readModuleIndexAt(root, rel) },
+		func(_ *moduleIndex, n string) error {
+			if n == "nf_conntrack" {
+				return errors.New("ENOEXEC")
+			}
+			return nil
+		})
+	if _, err := failing.wait([]string{"veth"}, nil); err == nil || !strings.Contains(err.Error(), "ENOEXEC") {
+		t.Errorf("wait after a failed load: %v, want nf_conntrack's error", err)
 	}
 }

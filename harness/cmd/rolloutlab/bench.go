@@ -80,7 +80,7 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 			// The difference is the project's own part; the ratio also moves
 			// with everything before PID 1 (firmware, the kernel's entry).
 			fmt.Printf("  project - floor: %s\n", (median(host) - median(floor.host)).Round(time.Millisecond))
-			fmt.Printf("  split (medians): before the kernel clock (QEMU, firmware, loader) %s; kernel to PID 1 %s; initramfs unpack + agent start %s; modules + facts %s\n",
+			fmt.Printf("  split (medians): before the kernel clock (QEMU, firmware, loader) %s; kernel to PID 1 %s; initramfs unpack + agent start %s; agent start -> ready (the rest of the module loading, begun at main, then facts) %s\n",
 				(median(floor.host) - median(floor.ready)).Round(time.Millisecond), median(floor.guest),
 				(median(guest) - median(floor.guest)).Round(time.Millisecond), (median(ready) - median(guest)).Round(time.Millisecond))
 			fmt.Printf("  cached prepare (no download, no image rebuild): %s\n", cached.Round(time.Millisecond))
