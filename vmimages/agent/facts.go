@@ -15,9 +15,15 @@ import (
 	"github.com/rolloutlab/rolloutlab/wire"
 )
 
-func gatherFacts(bootToAgent time.Duration) wire.Facts {
+// uname is the running kernel's identity: its release names the module
+// directory before anything is mounted, and the facts report both fields.
+func uname() unix.Utsname {
 	var u unix.Utsname
 	_ = unix.Uname(&u)
+	return u
+}
+
+func gatherFacts(u unix.Utsname, bootToAgent time.Duration) wire.Facts {
 	return wire.Facts{
 		KernelRelease: unix.ByteSliceToString(u.Release[:]),
 		KernelVersion: unix.ByteSliceToString(u.Version[:]),

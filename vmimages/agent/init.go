@@ -30,7 +30,8 @@ func runInit() {
 	// the boot under TCG): it starts first, from the archive's own index,
 	// and the mounts, the control port and decoding the request run beside
 	// it (main to ready 306 -> 276 ms, median of 8 alternating boots).
-	modules := startModules(kernelRelease())
+	u := uname()
+	modules := startModules(unix.ByteSliceToString(u.Release[:]))
 	mountErr := mountBasics() // before openControl: /dev must exist
 	ctl := openControl()
 	defer func() {
@@ -51,7 +52,7 @@ func runInit() {
 		ctl.fail(wire.ErrHarness, "request", err)
 		return
 	}
-	facts := gatherFacts(bootToAgent)
+	facts := gatherFacts(u, bootToAgent)
 	loaded, err := modules.wait(req.Modules, ctl)
 	facts.Modules = loaded
 	if err != nil {
@@ -220,10 +221,4 @@ func (m *moduleLoad) wait(names []string, ctl *control) ([]string, error) {
 		ctl.Logf("modules neither loadable nor built in (may be built in without modules.builtin): %v", missing)
 	}
 	return append(order, builtin...), nil
-}
-
-func kernelRelease() string {
-	var u unix.Utsname
-	_ = unix.Uname(&u)
-	return unix.ByteSliceToString(u.Release[:])
 }
